@@ -1,0 +1,1 @@
+//! backtrail-index (under construction).

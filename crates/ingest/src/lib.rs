@@ -1,0 +1,1 @@
+//! backtrail-ingest (under construction).

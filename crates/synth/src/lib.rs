@@ -1,0 +1,1 @@
+//! backtrail-synth (under construction).
