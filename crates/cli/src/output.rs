@@ -1,0 +1,230 @@
+//! Rows out: an aligned table for people, JSON lines for pipes, CSV for
+//! spreadsheets.
+//!
+//! Query results arrive as `Serialize` rows; they are turned into JSON
+//! objects once (field order kept), then rendered. Table and CSV cells go
+//! through [`crate::sanitize`]; JSON keeps exact values.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::sanitize::{csv_cell, visible};
+
+/// Output format chosen with `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Table on a terminal, JSON lines in a pipe.
+    Auto,
+    /// Aligned columns, long values truncated, control characters visible.
+    Table,
+    /// One JSON object a line, exact values.
+    Json,
+    /// RFC 4180 CSV with a header; formulas neutralised.
+    Csv,
+}
+
+impl Format {
+    /// Resolves `Auto` against whether stdout is a terminal.
+    pub fn resolve(self, stdout_is_tty: bool) -> Format {
+        match self {
+            Format::Auto if stdout_is_tty => Format::Table,
+            Format::Auto => Format::Json,
+            f => f,
+        }
+    }
+}
+
+/// Widest a table cell may be before it is cut with `…`.
+pub const DEFAULT_MAX_CELL: usize = 48;
+
+/// Converts rows to JSON objects, keeping field order.
+pub fn to_objects<T: Serialize>(rows: &[T]) -> serde_json::Result<Vec<Map<String, Value>>> {
+    rows.iter()
+        .map(|r| match serde_json::to_value(r)? {
+            Value::Object(m) => Ok(m),
+            other => {
+                let mut m = Map::new();
+                m.insert("value".into(), other);
+                Ok(m)
+            }
+        })
+        .collect()
+}
+
+/// The text of a value as a person reads it (strings unquoted, null empty).
+fn plain(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a.iter().map(plain).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+fn columns(rows: &[Map<String, Value>]) -> Vec<String> {
+    let mut cols: Vec<String> = Vec::new();
+    for r in rows {
+        for k in r.keys() {
+            if !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
+    }
+    cols
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('…');
+    t
+}
+
+/// Writes rows in `format` (already resolved, not `Auto`).
+pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Map<String, Value>]) -> io::Result<()> {
+    match format {
+        Format::Json | Format::Auto => {
+            for r in rows {
+                serde_json::to_writer(&mut *out, r)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => {
+            let cols = columns(rows);
+            write_csv_line(out, cols.iter().map(String::as_str))?;
+            for r in rows {
+                let cells: Vec<String> = cols
+                    .iter()
+                    .map(|c| r.get(c).map(plain).unwrap_or_default())
+                    .collect();
+                write_csv_line(out, cells.iter().map(String::as_str))?;
+            }
+        }
+        Format::Table => write_table(out, rows, DEFAULT_MAX_CELL)?,
+    }
+    Ok(())
+}
+
+fn write_csv_line<'a>(out: &mut dyn Write, cells: impl Iterator<Item = &'a str>) -> io::Result<()> {
+    let mut first = true;
+    for c in cells {
+        if !first {
+            out.write_all(b",")?;
+        }
+        first = false;
+        let c = csv_cell(c);
+        if c.contains([',', '"', '\n', '\r']) {
+            write!(out, "\"{}\"", c.replace('"', "\"\""))?;
+        } else {
+            out.write_all(c.as_bytes())?;
+        }
+    }
+    out.write_all(b"\r\n")
+}
+
+/// Aligned table: header, rule, rows; every cell made visible and cut at
+/// `max` characters.
+pub fn write_table(out: &mut dyn Write, rows: &[Map<String, Value>], max: usize) -> io::Result<()> {
+    let cols = columns(rows);
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            cols.iter()
+                .map(|c| truncate(&visible(&r.get(c).map(plain).unwrap_or_default()), max))
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            cells
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([c.len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |out: &mut dyn Write, vals: &[String]| -> io::Result<()> {
+        let mut s = String::new();
+        for (i, v) in vals.iter().enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            s.push_str(v);
+            if i + 1 < vals.len() {
+                s.extend(std::iter::repeat_n(' ', widths[i] - v.chars().count()));
+            }
+        }
+        writeln!(out, "{s}")
+    };
+    line(out, &cols)?;
+    let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+    line(out, &rule)?;
+    for r in &cells {
+        line(out, r)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rows() -> Vec<Map<String, Value>> {
+        vec![
+            json!({"event_time": "2024-01-01T00:00:00Z", "user_agent": "\u{1b}[31mred", "n": 3})
+                .as_object()
+                .unwrap()
+                .clone(),
+            json!({"event_time": "2024-01-02T00:00:00Z", "user_agent": "=HYPERLINK(\"x\")", "n": null})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ]
+    }
+
+    fn render(f: Format) -> String {
+        let mut v = Vec::new();
+        write_rows(&mut v, f, &rows()).unwrap();
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn json_keeps_exact_values() {
+        let s = render(Format::Json);
+        let back: Value = serde_json::from_str(s.lines().next().unwrap()).unwrap();
+        assert_eq!(back["user_agent"], "\u{1b}[31mred");
+    }
+
+    #[test]
+    fn table_is_aligned_and_inert() {
+        let s = render(Format::Table);
+        assert!(!s.contains('\u{1b}'));
+        assert!(s.contains("\\x1b[31mred"));
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines.len(), 4);
+        let col = lines[0].find("user_agent").unwrap();
+        assert_eq!(lines[2].chars().nth(col), Some('\\'));
+    }
+
+    #[test]
+    fn csv_neutralises_formulas() {
+        let s = render(Format::Csv);
+        assert!(s.starts_with("event_time,user_agent,n\r\n"));
+        assert!(s.contains("\"'=HYPERLINK(\"\"x\"\")\""));
+        assert!(!s.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn long_cells_are_cut() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+}
