@@ -1,0 +1,432 @@
+//! The dataset as the index sees it: partitions, their Parquet files and
+//! fingerprints, and reading just the columns (and rows) a task needs.
+//!
+//! Event order inside a partition is the order of its `*.parquet` files by
+//! name, then row order: an event's *ordinal* is its position in that
+//! sequence, so the index stores no file id or row number per event.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::{Array, BooleanArray, ListArray, PrimitiveArray, RecordBatch, StringArray};
+use arrow_schema::DataType;
+use backtrail_model::schema::col;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
+};
+use parquet::file::metadata::{ColumnChunkMask, PageIndexPolicy};
+
+use crate::error::{Error, Result, io};
+use crate::rows::{EventRow, FullRow};
+
+/// Directory of the event partitions under the dataset root.
+pub const EVENTS_DIR: &str = "events";
+/// Directory of the index under the dataset root.
+pub const INDEX_DIR: &str = "index";
+/// The partition of events without a time.
+pub const NO_DATE_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+
+/// One Parquet file of a partition as it was when indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileFingerprint {
+    /// File name inside the partition directory.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub mtime_ns: i64,
+}
+
+/// The directory of partition `p`.
+pub fn partition_dir(dataset: &Path, p: &str) -> PathBuf {
+    dataset
+        .join(EVENTS_DIR)
+        .join(format!("{}={p}", col::EVENT_DATE))
+}
+
+/// Every partition value under `dataset/events`, sorted.
+pub fn list_partitions(dataset: &Path) -> Result<Vec<String>> {
+    let dir = dataset.join(EVENTS_DIR);
+    let rd = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(&dir)(e)),
+    };
+    let prefix = format!("{}=", col::EVENT_DATE);
+    let mut out = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(io(&dir))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(p) = name.strip_prefix(&prefix)
+            && entry.file_type().map_err(io(entry.path()))?.is_dir()
+        {
+            out.push(p.to_owned());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The `*.parquet` files of a partition, sorted by name (hidden and
+/// `_`-prefixed files, which writers use while writing, are ignored).
+pub fn list_files(dataset: &Path, p: &str) -> Result<Vec<FileFingerprint>> {
+    let dir = partition_dir(dataset, p);
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+        let entry = entry.map_err(io(&dir))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.ends_with(".parquet") || name.starts_with('.') || name.starts_with('_') {
+            continue;
+        }
+        let md = entry.metadata().map_err(io(entry.path()))?;
+        if !md.is_file() {
+            continue;
+        }
+        let mtime_ns = md
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        out.push(FileFingerprint {
+            name: name.to_owned(),
+            size: md.len(),
+            mtime_ns,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// Columns read when building a segment.
+pub const BUILD_COLUMNS: &[&str] = &[
+    col::EVENT_TIME,
+    col::EVENT_ID,
+    col::USER_AGENT,
+    col::MFA,
+    col::TARGET_SESSION_NAME,
+    col::SOURCE_IDENTITY,
+    col::EXPIRATION_RAW,
+    col::EVENT_SOURCE,
+    col::EVENT_NAME,
+    col::SOURCE_IP_ADDRESS,
+    col::ERROR_CODE,
+    col::RECIPIENT_ACCOUNT_ID,
+    col::AWS_REGION,
+    col::PRINCIPAL_ARN,
+    col::PRINCIPAL_TYPE,
+    col::ACCESS_KEY_ID,
+    col::ROLE_ARN,
+    col::TARGET_ROLE_ARN,
+    col::ISSUED_KEY,
+    col::ISSUED_SESSION_ARN,
+    col::EXPIRATION,
+    col::RESOURCE_ARNS,
+];
+
+/// Columns read for result rows.
+pub const ROW_COLUMNS: &[&str] = &[
+    col::EVENT_TIME,
+    col::EVENT_ID,
+    col::EVENT_SOURCE,
+    col::EVENT_NAME,
+    col::AWS_REGION,
+    col::RECIPIENT_ACCOUNT_ID,
+    col::PRINCIPAL_ARN,
+    col::PRINCIPAL_TYPE,
+    col::ACCESS_KEY_ID,
+    col::SOURCE_IP_ADDRESS,
+    col::USER_AGENT,
+    col::ERROR_CODE,
+    col::ROLE_ARN,
+    col::SESSION_NAME,
+    col::MFA,
+    col::TARGET_ROLE_ARN,
+    col::TARGET_SESSION_NAME,
+    col::SOURCE_IDENTITY,
+    col::ISSUED_KEY,
+    col::ISSUED_SESSION_ARN,
+    col::EXPIRATION,
+    col::EXPIRATION_RAW,
+    col::RESOURCE_ARNS,
+];
+
+/// Opens `path` for reading `columns` (checked against the expected types),
+/// optionally only the selected rows.
+pub fn reader(
+    path: &Path,
+    columns: &[&str],
+    selection: Option<RowSelection>,
+    batch_size: usize,
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
+    let file = File::open(path).map_err(io(path))?;
+    let pq = |source| Error::Parquet {
+        path: path.to_owned(),
+        source,
+    };
+    // With a row selection, the offset index (for the projected columns
+    // only) lets the reader decode just the pages holding selected rows.
+    let opts = if selection.is_some() {
+        ArrowReaderOptions::new()
+            .with_offset_index_policy(PageIndexPolicy::Optional)
+            .with_offset_index_mask(ColumnChunkMask::columns(leaf_indices(columns)))
+    } else {
+        ArrowReaderOptions::new()
+    };
+    let b = ParquetRecordBatchReaderBuilder::try_new_with_options(file, opts).map_err(pq)?;
+    let schema = b.schema().clone();
+    let mut roots = Vec::with_capacity(columns.len());
+    for c in columns {
+        let i = schema.index_of(c).map_err(|_| Error::Schema {
+            path: path.to_owned(),
+            detail: format!("column {c} missing"),
+        })?;
+        let want = backtrail_model::event_schema()
+            .field_with_name(c)
+            .map(|f| f.data_type().clone());
+        let got = schema.field(i).data_type();
+        let ok = match (&want, got) {
+            (Ok(DataType::List(_)), DataType::List(f)) => f.data_type() == &DataType::Utf8,
+            (Ok(w), g) => w == g,
+            (Err(_), _) => false,
+        };
+        if !ok {
+            return Err(Error::Schema {
+                path: path.to_owned(),
+                detail: format!("column {c} has type {got}"),
+            });
+        }
+        roots.push(i);
+    }
+    let mask = ProjectionMask::roots(b.parquet_schema(), roots);
+    let mut b = b.with_projection(mask).with_batch_size(batch_size);
+    if let Some(s) = selection {
+        b = b.with_row_selection(s);
+    }
+    b.build().map_err(pq)
+}
+
+/// Parquet leaf-column indices of top-level `columns` of the model schema.
+pub fn leaf_indices(columns: &[&str]) -> Vec<usize> {
+    fn leaves(dt: &DataType) -> usize {
+        match dt {
+            DataType::Struct(fs) => fs.iter().map(|f| leaves(f.data_type())).sum(),
+            DataType::List(f) => leaves(f.data_type()),
+            _ => 1,
+        }
+    }
+    let mut out = Vec::new();
+    let mut at = 0;
+    for f in backtrail_model::event_schema().fields() {
+        let n = leaves(f.data_type());
+        if columns.contains(&f.name().as_str()) {
+            out.extend(at..at + n);
+        }
+        at += n;
+    }
+    out
+}
+
+/// Typed access to the projected columns of one batch.
+pub struct Cols<'a> {
+    batch: &'a RecordBatch,
+    path: &'a Path,
+}
+
+impl<'a> Cols<'a> {
+    /// Wraps a batch read from `path`.
+    pub fn new(batch: &'a RecordBatch, path: &'a Path) -> Self {
+        Cols { batch, path }
+    }
+    fn col(&self, name: &str) -> Result<&'a dyn Array> {
+        self.batch
+            .column_by_name(name)
+            .map(|a| a.as_ref())
+            .ok_or_else(|| Error::Schema {
+                path: self.path.to_owned(),
+                detail: format!("column {name} missing"),
+            })
+    }
+    /// A string column.
+    pub fn str(&self, name: &str) -> Result<&'a StringArray> {
+        Ok(self.col(name)?.as_string::<i32>())
+    }
+    /// A timestamp column.
+    pub fn ts(&self, name: &str) -> Result<&'a PrimitiveArray<TimestampMicrosecondType>> {
+        Ok(self.col(name)?.as_primitive::<TimestampMicrosecondType>())
+    }
+    /// A boolean column.
+    pub fn bool(&self, name: &str) -> Result<&'a BooleanArray> {
+        Ok(self.col(name)?.as_boolean())
+    }
+    /// A list-of-strings column.
+    pub fn list(&self, name: &str) -> Result<&'a ListArray> {
+        Ok(self.col(name)?.as_list::<i32>())
+    }
+}
+
+/// The value at `i`, `None` when null.
+pub fn get_str(a: &StringArray, i: usize) -> Option<&str> {
+    a.is_valid(i).then(|| a.value(i))
+}
+
+/// The timestamp at `i`, `None` when null.
+pub fn get_ts(a: &PrimitiveArray<TimestampMicrosecondType>, i: usize) -> Option<i64> {
+    a.is_valid(i).then(|| a.value(i))
+}
+
+/// The non-null strings of list element `i`.
+pub fn list_strs(a: &ListArray, i: usize) -> Vec<String> {
+    if a.is_null(i) {
+        return Vec::new();
+    }
+    let v = a.value(i);
+    let s = v.as_string::<i32>();
+    (0..s.len())
+        .filter(|&j| s.is_valid(j))
+        .map(|j| s.value(j).to_owned())
+        .collect()
+}
+
+/// The selection that reads exactly `rows` (sorted, unique) of a file.
+pub fn selection(rows: &[u32]) -> RowSelection {
+    let mut sel = Vec::new();
+    let mut next = 0u32;
+    let mut i = 0;
+    while i < rows.len() {
+        let start = rows[i];
+        let mut end = start + 1;
+        while i + 1 < rows.len() && rows[i + 1] == end {
+            end += 1;
+            i += 1;
+        }
+        if start > next {
+            sel.push(RowSelector::skip((start - next) as usize));
+        }
+        sel.push(RowSelector::select((end - start) as usize));
+        next = end;
+        i += 1;
+    }
+    RowSelection::from(sel)
+}
+
+/// Reads `columns` (a subset of [`ROW_COLUMNS`]) of `rows` (sorted,
+/// unique) of one file, in order; fields of other columns stay empty.
+pub fn fetch_rows(path: &Path, rows: &[u32], columns: &[&str]) -> Result<Vec<FullRow>> {
+    let mut out = Vec::with_capacity(rows.len());
+    if rows.is_empty() {
+        return Ok(out);
+    }
+    let pq = |source| Error::Parquet {
+        path: path.to_owned(),
+        source: parquet::errors::ParquetError::from(source),
+    };
+    for batch in reader(path, columns, Some(selection(rows)), 8192)? {
+        let batch = batch.map_err(pq)?;
+        let c = Cols::new(&batch, path);
+        let has = |n: &str| batch.column_by_name(n).is_some();
+        let s = |n: &str| if has(n) { c.str(n).map(Some) } else { Ok(None) };
+        let t = |n: &str| if has(n) { c.ts(n).map(Some) } else { Ok(None) };
+        let (time, id, src, name, region, acct) = (
+            t(col::EVENT_TIME)?,
+            s(col::EVENT_ID)?,
+            s(col::EVENT_SOURCE)?,
+            s(col::EVENT_NAME)?,
+            s(col::AWS_REGION)?,
+            s(col::RECIPIENT_ACCOUNT_ID)?,
+        );
+        let (pa, pt, key, ip, ua, err) = (
+            s(col::PRINCIPAL_ARN)?,
+            s(col::PRINCIPAL_TYPE)?,
+            s(col::ACCESS_KEY_ID)?,
+            s(col::SOURCE_IP_ADDRESS)?,
+            s(col::USER_AGENT)?,
+            s(col::ERROR_CODE)?,
+        );
+        let mfa = if has(col::MFA) {
+            Some(c.bool(col::MFA)?)
+        } else {
+            None
+        };
+        let (role, sess, trole, tsess, sid) = (
+            s(col::ROLE_ARN)?,
+            s(col::SESSION_NAME)?,
+            s(col::TARGET_ROLE_ARN)?,
+            s(col::TARGET_SESSION_NAME)?,
+            s(col::SOURCE_IDENTITY)?,
+        );
+        let res = if has(col::RESOURCE_ARNS) {
+            Some(c.list(col::RESOURCE_ARNS)?)
+        } else {
+            None
+        };
+        let (ikey, isess, exp, expraw) = (
+            s(col::ISSUED_KEY)?,
+            s(col::ISSUED_SESSION_ARN)?,
+            t(col::EXPIRATION)?,
+            s(col::EXPIRATION_RAW)?,
+        );
+        let o = |a: Option<&StringArray>, i| a.and_then(|a| get_str(a, i)).map(str::to_owned);
+        for i in 0..batch.num_rows() {
+            out.push(FullRow {
+                event: EventRow {
+                    event_time: time.and_then(|a| get_ts(a, i)),
+                    event_id: o(id, i),
+                    event_source: o(src, i),
+                    event_name: o(name, i),
+                    aws_region: o(region, i),
+                    recipient_account_id: o(acct, i),
+                    principal_arn: o(pa, i),
+                    principal_type: o(pt, i),
+                    access_key_id: o(key, i),
+                    source_ip: o(ip, i),
+                    user_agent: o(ua, i),
+                    error_code: o(err, i),
+                },
+                role_arn: o(role, i),
+                session_name: o(sess, i),
+                mfa: mfa.and_then(|m| m.is_valid(i).then(|| m.value(i))),
+                target_role_arn: o(trole, i),
+                target_session_name: o(tsess, i),
+                source_identity: o(sid, i),
+                issued_key: o(ikey, i),
+                issued_session_arn: o(isess, i),
+                expiration: exp.and_then(|a| get_ts(a, i)),
+                expiration_raw: o(expraw, i),
+                resource_arns: res.map(|r| list_strs(r, i)).unwrap_or_default(),
+            });
+        }
+    }
+    if out.len() != rows.len() {
+        return Err(Error::Schema {
+            path: path.to_owned(),
+            detail: format!("expected {} selected rows, read {}", rows.len(), out.len()),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selection_runs() {
+        let s: Vec<RowSelector> = selection(&[0, 1, 2, 5, 9, 10]).into();
+        assert_eq!(
+            s,
+            vec![
+                RowSelector::select(3),
+                RowSelector::skip(2),
+                RowSelector::select(1),
+                RowSelector::skip(3),
+                RowSelector::select(2)
+            ]
+        );
+    }
+}

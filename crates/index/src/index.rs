@@ -1,0 +1,308 @@
+//! [`Index`]: the opened, checked set of segments of one dataset, with the
+//! helpers every query shares (candidate ordinals, time pruning, fetching
+//! result rows from Parquet, result order).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::catalog::{self, index_dir, staleness};
+use crate::dataset::{fetch_rows, list_partitions, partition_dir};
+use crate::error::{Error, Result};
+use crate::layout::{Issuance, NO_TIME, TIME_NONE, TIME_WIDE};
+use crate::rows::{AssumeRow, EventRow, FullRow};
+use crate::segment::{PostingEntry, Segment};
+
+/// Which events a query considers. Times are UTC microseconds, `from`
+/// inclusive and `to` exclusive; with either set, events without a time are
+/// left out. `account` is `recipientAccountId`, `region` is `awsRegion`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Earliest event time, inclusive.
+    pub from: Option<i64>,
+    /// Latest event time, exclusive.
+    pub to: Option<i64>,
+    /// Only events recorded in this account.
+    pub account: Option<String>,
+    /// Only events in this region.
+    pub region: Option<String>,
+}
+
+impl Filter {
+    /// Whether an event passes the filter.
+    pub fn accepts(&self, e: &EventRow) -> bool {
+        self.accepts_parts(
+            e.event_time,
+            e.recipient_account_id.as_deref(),
+            e.aws_region.as_deref(),
+        )
+    }
+
+    /// Whether an event with these fields passes the filter.
+    pub fn accepts_parts(
+        &self,
+        time: Option<i64>,
+        account: Option<&str>,
+        region: Option<&str>,
+    ) -> bool {
+        if self.from.is_some() || self.to.is_some() {
+            let Some(t) = time else { return false };
+            if self.from.is_some_and(|f| t < f) || self.to.is_some_and(|to| t >= to) {
+                return false;
+            }
+        }
+        self.account.as_deref().is_none_or(|a| account == Some(a))
+            && self.region.as_deref().is_none_or(|r| region == Some(r))
+    }
+
+    fn has_time(&self) -> bool {
+        self.from.is_some() || self.to.is_some()
+    }
+}
+
+/// An event's place: segment number and ordinal.
+pub(crate) type Loc = (usize, u32);
+
+/// Result order: time (events without one last), then dataset order.
+pub(crate) fn order_key(time: Option<i64>, loc: Loc) -> (i64, usize, u32) {
+    (time.unwrap_or(i64::MAX), loc.0, loc.1)
+}
+
+/// Summary of an opened index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexStatus {
+    /// The dataset root.
+    pub dataset: PathBuf,
+    /// Partitions (one segment each), sorted.
+    pub partitions: Vec<String>,
+    /// Events indexed.
+    pub events: u64,
+    /// Bytes of all segments.
+    pub index_bytes: u64,
+    /// Earliest and latest event time (µs), if any event has one.
+    pub time_range: Option<(i64, i64)>,
+}
+
+/// The opened index of one dataset.
+pub struct Index {
+    pub(crate) dataset: PathBuf,
+    pub(crate) segments: Vec<Segment>,
+}
+
+impl Index {
+    /// Opens the index of `dataset`, checking that every partition has a
+    /// segment, that each segment's header and META check out and match the
+    /// catalogue, and that no partition changed since it was indexed.
+    /// Other sections are checked on first read.
+    pub fn open(dataset: &Path) -> Result<Index> {
+        let entries = catalog::read(dataset)?;
+        let parts = list_partitions(dataset)?;
+        for e in &entries {
+            if parts.binary_search(&e.partition).is_err() {
+                return Err(Error::Stale {
+                    partition: e.partition.clone(),
+                    reason: "partition removed from the dataset".into(),
+                    dataset: dataset.to_owned(),
+                });
+            }
+        }
+        let mut segments = Vec::with_capacity(parts.len());
+        for p in &parts {
+            let Some(e) = entries.iter().find(|e| &e.partition == p) else {
+                return Err(Error::Missing {
+                    partition: p.clone(),
+                    dataset: dataset.to_owned(),
+                });
+            };
+            let path = index_dir(dataset).join(&e.segment);
+            let seg = Segment::open(&path, dataset)?;
+            if seg.header_crc != e.header_crc || seg.meta.partition != *p {
+                return Err(seg.corrupt("segment does not match the catalogue".into()));
+            }
+            if let Some(reason) = staleness(dataset, &seg)? {
+                return Err(Error::Stale {
+                    partition: p.clone(),
+                    reason,
+                    dataset: dataset.to_owned(),
+                });
+            }
+            segments.push(seg);
+        }
+        Ok(Index {
+            dataset: dataset.to_owned(),
+            segments,
+        })
+    }
+
+    /// What is indexed.
+    pub fn status(&self) -> IndexStatus {
+        let timed = self.segments.iter().filter(|s| s.meta.min_us != NO_TIME);
+        let range = timed.fold(None, |acc: Option<(i64, i64)>, s| {
+            let (lo, hi) = (s.meta.min_us, s.meta.max_us);
+            Some(acc.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))))
+        });
+        IndexStatus {
+            dataset: self.dataset.clone(),
+            partitions: self
+                .segments
+                .iter()
+                .map(|s| s.meta.partition.clone())
+                .collect(),
+            events: self.segments.iter().map(|s| s.meta.events).sum(),
+            index_bytes: self.segments.iter().map(Segment::len).sum(),
+            time_range: range,
+        }
+    }
+
+    /// Segments whose time window meets the filter's.
+    pub(crate) fn segments_for(&self, f: &Filter) -> impl Iterator<Item = (usize, &Segment)> {
+        self.segments.iter().enumerate().filter(move |(_, s)| {
+            if !f.has_time() {
+                return true;
+            }
+            if s.meta.min_us == NO_TIME {
+                return false;
+            }
+            f.from.is_none_or(|from| s.meta.max_us >= from)
+                && f.to.is_none_or(|to| s.meta.min_us < to)
+        })
+    }
+
+    /// Whether event `ord` of `seg` may pass the filter's time window (the
+    /// exact check is made on the Parquet row).
+    pub(crate) fn time_candidate(&self, seg: &Segment, ord: u32, f: &Filter) -> Result<bool> {
+        if !f.has_time() {
+            return Ok(true);
+        }
+        Ok(match seg.time_raw(ord)? {
+            TIME_NONE => false,
+            TIME_WIDE => true,
+            off => {
+                let lo = (seg.meta.base_min + i64::from(off)) * 60_000_000;
+                let hi = lo + 59_999_999;
+                f.from.is_none_or(|from| hi >= from) && f.to.is_none_or(|to| lo < to)
+            }
+        })
+    }
+
+    /// Decodes a postings entry of `seg` (a corrupt list is an error).
+    pub(crate) fn decode(&self, seg: &Segment, kind: u32, e: PostingEntry) -> Result<Vec<u32>> {
+        seg.postings(kind)?.decode(e).ok_or_else(|| {
+            seg.corrupt(format!(
+                "malformed postings in {}",
+                crate::layout::sec::name(kind)
+            ))
+        })
+    }
+
+    /// The ordinals of string `s` in postings `kind` of `seg`.
+    pub(crate) fn postings_of(&self, seg: &Segment, kind: u32, s: &str) -> Result<Vec<u32>> {
+        let Some(sid) = seg.find(s)? else {
+            return Ok(Vec::new());
+        };
+        match seg.postings(kind)?.lookup(sid) {
+            Some(e) => self.decode(seg, kind, e),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Reads the result rows of `locs` from Parquet, in the order given.
+    pub(crate) fn fetch(&self, locs: &[Loc], columns: &[&str]) -> Result<Vec<FullRow>> {
+        let mut groups: BTreeMap<(usize, usize), Vec<u32>> = BTreeMap::new();
+        for &(si, ord) in locs {
+            let (fi, row) = self.segments[si].locate(ord)?;
+            groups.entry((si, fi)).or_default().push(row);
+        }
+        for rows in groups.values_mut() {
+            rows.sort_unstable();
+            rows.dedup();
+        }
+        type Fetched = ((usize, usize), Vec<u32>, Vec<FullRow>);
+        let fetched: Vec<Fetched> = groups
+            .into_par_iter()
+            .map(|((si, fi), rows)| {
+                let seg = &self.segments[si];
+                let path = partition_dir(&self.dataset, &seg.meta.partition)
+                    .join(&seg.meta.files[fi].fp.name);
+                let got = fetch_rows(&path, &rows, columns)?;
+                Ok(((si, fi), rows, got))
+            })
+            .collect::<Result<_>>()?;
+        let mut by_loc: HashMap<Loc, FullRow> = HashMap::with_capacity(locs.len());
+        for ((si, fi), rows, got) in fetched {
+            let first = self.segments[si].meta.files[fi].first_ord;
+            for (row, r) in rows.into_iter().zip(got) {
+                by_loc.insert((si, first + row), r);
+            }
+        }
+        locs.iter()
+            .map(|l| {
+                by_loc.get(l).cloned().ok_or_else(|| {
+                    self.segments[l.0].corrupt(format!("event {} not found in Parquet", l.1))
+                })
+            })
+            .collect()
+    }
+
+    /// The [`AssumeRow`] of issuance record `r` at `loc`, from the index alone.
+    pub(crate) fn issuance_row(&self, loc: Loc, r: &Issuance) -> Result<AssumeRow> {
+        let seg = &self.segments[loc.0];
+        let s = |sid| seg.opt_str(sid);
+        let t = |v: i64| (v != NO_TIME).then_some(v);
+        let (caller, key) = (s(r.caller)?, s(r.caller_key)?);
+        Ok(AssumeRow {
+            event: EventRow {
+                event_time: t(r.time),
+                event_id: s(r.event_id)?,
+                event_source: s(r.event_source)?,
+                event_name: s(r.event_name)?,
+                aws_region: s(r.region)?,
+                recipient_account_id: s(r.account)?,
+                principal_arn: caller.clone(),
+                principal_type: s(r.caller_type)?,
+                access_key_id: key.clone(),
+                source_ip: s(r.ip)?,
+                user_agent: s(r.user_agent)?,
+                error_code: s(r.error)?,
+            },
+            role_arn: s(r.target_role)?,
+            caller_arn: caller,
+            caller_key: key,
+            session_name: s(r.target_session)?,
+            source_identity: s(r.source_identity)?,
+            mfa: match r.mfa {
+                1 => Some(false),
+                2 => Some(true),
+                _ => None,
+            },
+            issued_key: s(r.issued_key)?,
+            session_arn: s(r.issued_session)?,
+            expiration: t(r.expiration),
+            expiration_raw: s(r.expiration_raw)?,
+        })
+    }
+
+    /// [`Self::issuance_row`] for many records.
+    pub(crate) fn issuance_rows(&self, recs: &[(Loc, Issuance)]) -> Result<Vec<AssumeRow>> {
+        recs.iter().map(|(l, r)| self.issuance_row(*l, r)).collect()
+    }
+
+    /// Fetches `locs`, keeps the rows `keep` accepts and returns them in
+    /// result order.
+    pub(crate) fn fetch_sorted(
+        &self,
+        locs: Vec<Loc>,
+        columns: &[&str],
+        keep: impl Fn(&FullRow) -> bool,
+    ) -> Result<Vec<(Loc, FullRow)>> {
+        let rows = self.fetch(&locs, columns)?;
+        let mut out: Vec<(Loc, FullRow)> = locs
+            .into_iter()
+            .zip(rows)
+            .filter(|(_, r)| keep(r))
+            .collect();
+        out.sort_by_key(|(l, r)| order_key(r.event.event_time, *l));
+        Ok(out)
+    }
+}

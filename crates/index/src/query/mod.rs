@@ -1,0 +1,143 @@
+//! The queries. Each narrows candidates with the segments' postings, reads
+//! only the result rows from Parquet, re-checks every row with the rules in
+//! `matching.rs` and the [`Filter`], and returns rows in time order (events
+//! without a time last, ties in dataset order).
+
+mod assume;
+mod chain;
+
+pub use assume::{Sessions, WhoAssumed};
+pub use chain::{Chain, ChainPath, Hop, HopKind, PathStatus, Resolution, StartKind, root_of_trust};
+
+use ahash::AHashSet;
+use backtrail_model::arn::same_role;
+
+use backtrail_model::schema::col;
+
+use crate::error::Result;
+use crate::index::{Filter, Index, Loc};
+use crate::layout::sec;
+use crate::matching::{Actor, ResourceQuery};
+use crate::rows::{TimelineRow, TouchedRow};
+
+/// Columns a timeline reads: the event's, and `role_arn` to re-check a
+/// role's sessions.
+const TIMELINE_COLUMNS: &[&str] = &[
+    col::EVENT_TIME,
+    col::EVENT_ID,
+    col::EVENT_SOURCE,
+    col::EVENT_NAME,
+    col::AWS_REGION,
+    col::RECIPIENT_ACCOUNT_ID,
+    col::PRINCIPAL_ARN,
+    col::PRINCIPAL_TYPE,
+    col::ACCESS_KEY_ID,
+    col::SOURCE_IP_ADDRESS,
+    col::USER_AGENT,
+    col::ERROR_CODE,
+    col::ROLE_ARN,
+    col::RESOURCE_ARNS,
+];
+
+/// Columns `touched` reads: the event's and its resources.
+const TOUCHED_COLUMNS: &[&str] = &[
+    col::EVENT_TIME,
+    col::EVENT_ID,
+    col::EVENT_SOURCE,
+    col::EVENT_NAME,
+    col::AWS_REGION,
+    col::RECIPIENT_ACCOUNT_ID,
+    col::PRINCIPAL_ARN,
+    col::PRINCIPAL_TYPE,
+    col::ACCESS_KEY_ID,
+    col::SOURCE_IP_ADDRESS,
+    col::USER_AGENT,
+    col::ERROR_CODE,
+    col::RESOURCE_ARNS,
+];
+
+impl Index {
+    /// Every event of an actor, in time order (see [`Actor`] for who counts).
+    pub fn timeline(&self, actor: &Actor, f: &Filter) -> Result<Vec<TimelineRow>> {
+        let mut locs: Vec<Loc> = Vec::new();
+        for (si, seg) in self.segments_for(f) {
+            let mut ords = match actor {
+                Actor::Principal(p) | Actor::Session(p) => {
+                    self.postings_of(seg, sec::POST_PRINCIPAL, p)?
+                }
+                Actor::Key(k) => self.postings_of(seg, sec::POST_KEY, k)?,
+                Actor::Ip(i) => self.postings_of(seg, sec::POST_IP, i)?,
+            };
+            if let Some(role) = actor.role_of_principal() {
+                let post = seg.postings(sec::POST_ROLE)?;
+                for e in post.entries() {
+                    if same_role(&seg.str(e.sid)?, role) {
+                        ords.extend(self.decode(seg, sec::POST_ROLE, e)?);
+                    }
+                }
+                ords.sort_unstable();
+                ords.dedup();
+            }
+            for o in ords {
+                if self.time_candidate(seg, o, f)? {
+                    locs.push((si, o));
+                }
+            }
+        }
+        let rows = self.fetch_sorted(locs, TIMELINE_COLUMNS, |r| {
+            let e = &r.event;
+            f.accepts(e)
+                && actor.matches(
+                    e.principal_arn.as_deref(),
+                    r.role_arn.as_deref(),
+                    e.access_key_id.as_deref(),
+                    e.source_ip.as_deref(),
+                )
+        })?;
+        Ok(rows
+            .into_iter()
+            .map(|(_, r)| TimelineRow {
+                event: r.event,
+                resource_arns: r.resource_arns,
+            })
+            .collect())
+    }
+
+    /// Every event that touched a resource named by `resource` (parsed with
+    /// [`ResourceQuery::parse`]): one row an event, with the first of its
+    /// resources that matched.
+    pub fn touched(&self, resource: &str, f: &Filter) -> Result<Vec<TouchedRow>> {
+        let q = ResourceQuery::parse(resource)?;
+        let mut locs: Vec<Loc> = Vec::new();
+        for (si, seg) in self.segments_for(f) {
+            let post = seg.postings(sec::POST_RESOURCE)?;
+            let mut seen = AHashSet::new();
+            let mut ords = Vec::new();
+            for prefix in q.scan_prefixes(&seg.meta.arn_partitions) {
+                for e in post.entries_in(seg.prefix_range(&prefix)?) {
+                    if seen.insert(e.sid) && q.matches(&seg.str(e.sid)?) {
+                        ords.extend(self.decode(seg, sec::POST_RESOURCE, e)?);
+                    }
+                }
+            }
+            ords.sort_unstable();
+            ords.dedup();
+            for o in ords {
+                if self.time_candidate(seg, o, f)? {
+                    locs.push((si, o));
+                }
+            }
+        }
+        let rows = self.fetch_sorted(locs, TOUCHED_COLUMNS, |r| f.accepts(&r.event))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(_, r)| {
+                let arn = r.resource_arns.iter().find(|a| q.matches(a))?.clone();
+                Some(TouchedRow {
+                    event: r.event,
+                    resource_arn: arn,
+                })
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,629 @@
+//! Reads one partition segment through a memory map.
+//!
+//! Opening checks the header (magic, version, length, header CRC) and the
+//! small META section. Every other section's CRC is checked the first time
+//! it is read in this process (the result is remembered), so a query pays
+//! only for the sections it touches and never reads a byte that was not
+//! verified. All reads are bounds-checked: a malformed file yields
+//! [`Error::Corrupt`], never a panic.
+
+use std::cmp::Ordering;
+use std::fs::File;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use memmap2::Mmap;
+
+use crate::dataset::FileFingerprint;
+use crate::error::{Error, Result, io};
+use crate::format::{
+    Cur, FormatError, SEGMENT_MAGIC, SectionEntry, checked_section, parse_header, u32_at,
+};
+use crate::layout::{INLINE, ISSUANCE_REC, Issuance, KeyUse, POSTING_ENTRY, STRING_BLOCK, sec};
+
+/// The parts of the `STRINGS` section.
+struct StrTable<'a> {
+    n: usize,
+    nb: usize,
+    offs: &'a [u8],
+    data: &'a [u8],
+}
+
+/// One Parquet file as recorded in a segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentFile {
+    /// Name, size and mtime when indexed.
+    pub fp: FileFingerprint,
+    /// Rows in the file.
+    pub rows: u32,
+    /// Ordinal of the file's first row.
+    pub first_ord: u32,
+}
+
+/// The META section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    /// Partition value.
+    pub partition: String,
+    /// Events in the partition.
+    pub events: u64,
+    /// Base of the `TIMES` offsets, minutes since the epoch.
+    pub base_min: i64,
+    /// Earliest event time (µs) or `NO_TIME`.
+    pub min_us: i64,
+    /// Latest event time (µs) or `NO_TIME`.
+    pub max_us: i64,
+    /// The partition's files, in ordinal order.
+    pub files: Vec<SegmentFile>,
+    /// ARN partitions (`aws`, `aws-cn`, …) among the resource ARNs.
+    pub arn_partitions: Vec<String>,
+}
+
+fn parse_meta(b: &[u8]) -> Option<Meta> {
+    let mut c = Cur::new(b);
+    let partition = c.str()?.to_owned();
+    let (events, base_min, min_us, max_us) = (c.u64()?, c.i64()?, c.i64()?, c.i64()?);
+    let n = c.u32()?;
+    let mut files = Vec::new();
+    let mut ord = 0u64;
+    for _ in 0..n {
+        let fp = FileFingerprint {
+            name: c.str()?.to_owned(),
+            size: c.u64()?,
+            mtime_ns: c.i64()?,
+        };
+        let rows = c.u32()?;
+        files.push(SegmentFile {
+            fp,
+            rows,
+            first_ord: u32::try_from(ord).ok()?,
+        });
+        ord += u64::from(rows);
+    }
+    if ord != events {
+        return None;
+    }
+    let np = c.u32()?;
+    let arn_partitions = (0..np)
+        .map(|_| c.str().map(str::to_owned))
+        .collect::<Option<_>>()?;
+    Some(Meta {
+        partition,
+        events,
+        base_min,
+        min_us,
+        max_us,
+        files,
+        arn_partitions,
+    })
+}
+
+/// A memory-mapped, verified-on-read segment.
+pub struct Segment {
+    path: PathBuf,
+    dataset: PathBuf,
+    map: Mmap,
+    entries: Vec<SectionEntry>,
+    verified: Vec<OnceLock<bool>>,
+    /// The parsed META section.
+    pub meta: Meta,
+    /// CRC of the header, recorded in the catalogue.
+    pub header_crc: u32,
+}
+
+/// A postings section: directory plus delta-varint lists.
+#[derive(Clone, Copy)]
+pub struct Postings<'a> {
+    dir: &'a [u8],
+    data: &'a [u8],
+    n: usize,
+}
+
+/// One directory entry of a postings section.
+#[derive(Debug, Clone, Copy)]
+pub struct PostingEntry {
+    /// String id.
+    pub sid: u32,
+    reference: u32,
+}
+
+impl Segment {
+    /// Maps and checks `path` (header and META).
+    pub fn open(path: &Path, dataset: &Path) -> Result<Segment> {
+        let file = File::open(path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::SegmentMissing {
+                    path: path.to_owned(),
+                    dataset: dataset.to_owned(),
+                }
+            } else {
+                io(path)(e)
+            }
+        })?;
+        // SAFETY: segment files are only ever replaced by rename, never
+        // written in place, so the mapped inode's bytes do not change while
+        // mapped; all reads through the map are bounds-checked slices.
+        let map = unsafe { Mmap::map(&file) }.map_err(io(path))?;
+        let entries =
+            parse_header(&map, SEGMENT_MAGIC).map_err(|e| format_error(e, path, dataset))?;
+        let hl = 8 + 4 + 4 + 8 + 24 * entries.len();
+        let header_crc = u32_at(&map[hl..hl + 4], 0).unwrap_or_default();
+        let mut seg = Segment {
+            path: path.to_owned(),
+            dataset: dataset.to_owned(),
+            verified: entries.iter().map(|_| OnceLock::new()).collect(),
+            entries,
+            map,
+            meta: Meta {
+                partition: String::new(),
+                events: 0,
+                base_min: 0,
+                min_us: 0,
+                max_us: 0,
+                files: Vec::new(),
+                arn_partitions: Vec::new(),
+            },
+            header_crc,
+        };
+        for kind in sec::ALL {
+            if !seg.entries.iter().any(|e| e.kind == kind) {
+                return Err(seg.corrupt(format!("section {} absent", sec::name(kind))));
+            }
+        }
+        let meta = seg.section(sec::META)?;
+        seg.meta = parse_meta(meta).ok_or_else(|| seg.corrupt("malformed META".into()))?;
+        Ok(seg)
+    }
+
+    /// Size of the segment file.
+    pub fn len(&self) -> u64 {
+        self.map.len() as u64
+    }
+
+    pub(crate) fn corrupt(&self, detail: String) -> Error {
+        Error::Corrupt {
+            path: self.path.clone(),
+            detail,
+            dataset: self.dataset.clone(),
+        }
+    }
+
+    /// The bytes of section `kind`, CRC-checked on first access.
+    pub fn section(&self, kind: u32) -> Result<&[u8]> {
+        let i = self
+            .entries
+            .iter()
+            .position(|e| e.kind == kind)
+            .ok_or_else(|| self.corrupt(format!("section {} absent", sec::name(kind))))?;
+        let e = &self.entries[i];
+        let name = sec::name(kind);
+        let ok = *self.verified[i].get_or_init(|| checked_section(&self.map, e, name).is_ok());
+        if !ok {
+            return Err(self.corrupt(format!("checksum mismatch in section {name}")));
+        }
+        Ok(&self.map[e.offset as usize..(e.offset + e.len) as usize])
+    }
+
+    /// Checks every section now (used by `status` and after building).
+    pub fn verify_all(&self) -> Result<()> {
+        for kind in sec::ALL {
+            self.section(kind)?;
+        }
+        Ok(())
+    }
+
+    fn strings(&self) -> Result<StrTable<'_>> {
+        let s = self.section(sec::STRINGS)?;
+        let bad = || self.corrupt("malformed STRINGS".into());
+        let (n, nb) = (
+            u32_at(s, 0).ok_or_else(bad)? as usize,
+            u32_at(s, 1).ok_or_else(bad)? as usize,
+        );
+        let end = nb
+            .checked_add(3)
+            .and_then(|m| m.checked_mul(4))
+            .filter(|&e| e <= s.len())
+            .ok_or_else(bad)?;
+        if nb != n.div_ceil(STRING_BLOCK) {
+            return Err(bad());
+        }
+        Ok(StrTable {
+            n,
+            nb,
+            offs: &s[8..end],
+            data: &s[end..],
+        })
+    }
+
+    /// The strings of block `b`, decoded one after another, until `f` says stop.
+    fn scan_block(
+        &self,
+        t: &StrTable<'_>,
+        b: usize,
+        mut f: impl FnMut(usize, &[u8]) -> bool,
+    ) -> Result<()> {
+        let bad = || self.corrupt("malformed STRINGS block".into());
+        let (lo, hi) = (
+            u32_at(t.offs, b).ok_or_else(bad)?,
+            u32_at(t.offs, b + 1).ok_or_else(bad)?,
+        );
+        let mut c = Cur::new(t.data.get(lo as usize..hi as usize).ok_or_else(bad)?);
+        let mut cur: Vec<u8> = Vec::with_capacity(128);
+        let count = (t.n - b * STRING_BLOCK).min(STRING_BLOCK);
+        for i in 0..count {
+            let shared = c.varint().ok_or_else(bad)? as usize;
+            let len = c.varint().ok_or_else(bad)? as usize;
+            if shared > cur.len() || (i == 0 && shared != 0) {
+                return Err(bad());
+            }
+            cur.truncate(shared);
+            cur.extend_from_slice(c.bytes(len).ok_or_else(bad)?);
+            if !f(b * STRING_BLOCK + i, &cur) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The first string of block `b` (stored whole).
+    fn block_first<'a>(&self, t: &StrTable<'a>, b: usize) -> Result<&'a [u8]> {
+        let bad = || self.corrupt("malformed STRINGS block".into());
+        let lo = u32_at(t.offs, b).ok_or_else(bad)? as usize;
+        let mut c = Cur::new(t.data.get(lo..).ok_or_else(bad)?);
+        if c.varint() != Some(0) {
+            return Err(bad());
+        }
+        let len = c.varint().ok_or_else(bad)? as usize;
+        c.bytes(len).ok_or_else(bad)
+    }
+
+    /// The first string id for which `below` is false (`below` must be
+    /// true for a prefix of the sorted strings and false after).
+    fn partition_point(&self, below: impl Fn(&[u8]) -> bool) -> Result<u32> {
+        let t = self.strings()?;
+        let (mut lo, mut hi) = (0usize, t.nb);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if below(self.block_first(&t, mid)?) {
+                lo = mid + 1
+            } else {
+                hi = mid
+            }
+        }
+        if lo == 0 {
+            return Ok(0);
+        }
+        let mut at = (lo - 1) * STRING_BLOCK;
+        self.scan_block(&t, lo - 1, |i, s| {
+            let b = below(s);
+            if b {
+                at = i + 1;
+            }
+            b
+        })?;
+        Ok(at as u32)
+    }
+
+    /// String `sid`.
+    pub fn str(&self, sid: u32) -> Result<String> {
+        let t = self.strings()?;
+        let sid = sid as usize;
+        if sid >= t.n {
+            return Err(self.corrupt(format!("string id {sid} out of range")));
+        }
+        let mut out = None;
+        self.scan_block(&t, sid / STRING_BLOCK, |i, s| {
+            if i == sid {
+                out = Some(s.to_vec());
+            }
+            i < sid
+        })?;
+        let bytes = out.ok_or_else(|| self.corrupt("malformed STRINGS block".into()))?;
+        String::from_utf8(bytes).map_err(|_| self.corrupt("STRINGS not UTF-8".into()))
+    }
+
+    /// String `sid`, or `None` for the `NONE` id.
+    pub fn opt_str(&self, sid: u32) -> Result<Option<String>> {
+        if sid == crate::layout::NONE {
+            Ok(None)
+        } else {
+            self.str(sid).map(Some)
+        }
+    }
+
+    /// The id of `s`, if the segment has it: binary search over the block
+    /// heads, then one pass over at most one block, without allocating.
+    pub fn find(&self, s: &str) -> Result<Option<u32>> {
+        let t = self.strings()?;
+        let s = s.as_bytes();
+        let (mut lo, mut hi) = (0usize, t.nb);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match self.block_first(&t, mid)?.cmp(s) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return Ok(Some((mid * STRING_BLOCK) as u32)),
+            }
+        }
+        if lo == 0 {
+            return Ok(None);
+        }
+        let mut found = None;
+        self.scan_block(&t, lo - 1, |i, x| match x.cmp(s) {
+            Ordering::Less => true,
+            Ordering::Equal => {
+                found = Some(i as u32);
+                false
+            }
+            Ordering::Greater => false,
+        })?;
+        Ok(found)
+    }
+
+    /// The ids of every string starting with `prefix` (a contiguous range,
+    /// since ids follow byte order).
+    pub fn prefix_range(&self, prefix: &str) -> Result<Range<u32>> {
+        let p = prefix.as_bytes();
+        let lo = self.partition_point(|x| x < p)?;
+        let hi = self.partition_point(|x| x < p || x.starts_with(p))?;
+        Ok(lo..hi)
+    }
+
+    /// Raw `TIMES` value of event `ord`.
+    pub fn time_raw(&self, ord: u32) -> Result<u16> {
+        let t = self.section(sec::TIMES)?;
+        let at = ord as usize * 2;
+        t.get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .ok_or_else(|| self.corrupt(format!("TIMES has no event {ord}")))
+    }
+
+    /// A postings section.
+    pub fn postings(&self, kind: u32) -> Result<Postings<'_>> {
+        let s = self.section(kind)?;
+        let n = u32_at(s, 0).ok_or_else(|| self.corrupt(sec::name(kind).into()))? as usize;
+        let end = n
+            .checked_mul(POSTING_ENTRY)
+            .and_then(|d| d.checked_add(4))
+            .filter(|&e| e <= s.len());
+        let end = end.ok_or_else(|| self.corrupt(format!("{} directory", sec::name(kind))))?;
+        Ok(Postings {
+            dir: &s[4..end],
+            data: &s[end..],
+            n,
+        })
+    }
+
+    /// Number of issuance records.
+    pub fn issuance_count(&self) -> Result<usize> {
+        Ok(self.section(sec::ISSUANCE)?.len() / ISSUANCE_REC)
+    }
+
+    /// Issuance record `i`.
+    pub fn issuance(&self, i: u32) -> Result<Issuance> {
+        let s = self.section(sec::ISSUANCE)?;
+        let at = i as usize * ISSUANCE_REC;
+        s.get(at..at + ISSUANCE_REC)
+            .and_then(Issuance::read)
+            .ok_or_else(|| self.corrupt(format!("ISSUANCE has no record {i}")))
+    }
+
+    fn keyuse(&self) -> Result<(usize, &[u8], &[u8])> {
+        let s = self.section(sec::KEYUSE)?;
+        let n = u32_at(s, 0).ok_or_else(|| self.corrupt("KEYUSE".into()))? as usize;
+        let end = n
+            .checked_mul(8)
+            .and_then(|d| d.checked_add(4))
+            .filter(|&e| e <= s.len());
+        let end = end.ok_or_else(|| self.corrupt("KEYUSE directory".into()))?;
+        Ok((n, &s[4..end], &s[end..]))
+    }
+
+    /// Number of keys with a use summary.
+    pub fn key_use_count(&self) -> Result<usize> {
+        Ok(self.keyuse()?.0)
+    }
+
+    /// Use summary `i` (in key-id order) with its distinct source IP ids.
+    pub fn key_use_at(&self, i: usize) -> Result<(KeyUse, Vec<u32>)> {
+        let (_, dir, data) = self.keyuse()?;
+        let bad = || self.corrupt(format!("malformed KEYUSE record {i}"));
+        let (key, off) = (
+            u32_at(dir, 2 * i).ok_or_else(bad)?,
+            u32_at(dir, 2 * i + 1).ok_or_else(bad)?,
+        );
+        let base = self.meta.base_min.saturating_mul(60_000_000);
+        KeyUse::decode(key, data.get(off as usize..).ok_or_else(bad)?, base).ok_or_else(bad)
+    }
+
+    /// The use summary of key `sid`.
+    pub fn key_use(&self, sid: u32) -> Result<Option<(KeyUse, Vec<u32>)>> {
+        let (n, dir, _) = self.keyuse()?;
+        let (mut lo, mut hi) = (0usize, n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let k = u32_at(dir, 2 * mid).ok_or_else(|| self.corrupt("KEYUSE".into()))?;
+            match k.cmp(&sid) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return self.key_use_at(mid).map(Some),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The file and row of event `ord`.
+    pub fn locate(&self, ord: u32) -> Result<(usize, u32)> {
+        let files = &self.meta.files;
+        let i = files.partition_point(|f| f.first_ord <= ord);
+        match i.checked_sub(1).map(|i| (i, &files[i])) {
+            Some((i, f)) if ord - f.first_ord < f.rows => Ok((i, ord - f.first_ord)),
+            _ => Err(self.corrupt(format!("event {ord} beyond the recorded files"))),
+        }
+    }
+}
+
+impl<'a> Postings<'a> {
+    /// Directory entry `i`.
+    pub fn entry(&self, i: usize) -> Option<PostingEntry> {
+        Some(PostingEntry {
+            sid: u32_at(self.dir, i * 2)?,
+            reference: u32_at(self.dir, i * 2 + 1)?,
+        })
+    }
+
+    /// The entry of string `sid`.
+    pub fn lookup(&self, sid: u32) -> Option<PostingEntry> {
+        let (mut lo, mut hi) = (0usize, self.n);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let e = self.entry(mid)?;
+            match e.sid.cmp(&sid) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return Some(e),
+            }
+        }
+        None
+    }
+
+    /// Entries whose string id lies in `r`.
+    pub fn entries_in(&self, r: Range<u32>) -> impl Iterator<Item = PostingEntry> + '_ {
+        let start = {
+            let (mut lo, mut hi) = (0usize, self.n);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                if self.entry(mid).is_some_and(|e| e.sid < r.start) {
+                    lo = mid + 1
+                } else {
+                    hi = mid
+                }
+            }
+            lo
+        };
+        (start..self.n).map_while(move |i| self.entry(i).filter(|e| e.sid < r.end))
+    }
+
+    /// Every entry.
+    pub fn entries(&self) -> impl Iterator<Item = PostingEntry> + '_ {
+        (0..self.n).map_while(|i| self.entry(i))
+    }
+
+    /// The ascending ordinals of an entry; `None` if malformed.
+    pub fn decode(&self, e: PostingEntry) -> Option<Vec<u32>> {
+        if e.reference & INLINE != 0 {
+            return Some(vec![e.reference & !INLINE]);
+        }
+        let mut c = Cur::new(self.data.get(e.reference as usize..)?);
+        let count = c.varint()?;
+        let mut out = Vec::with_capacity(count.min(1 << 20) as usize);
+        let mut prev = 0u64;
+        for j in 0..count {
+            let d = c.varint()?;
+            prev = if j == 0 { d } else { prev.checked_add(d)? };
+            out.push(u32::try_from(prev).ok()?);
+        }
+        Some(out)
+    }
+}
+
+pub(crate) fn format_error(e: FormatError, path: &Path, dataset: &Path) -> Error {
+    match e {
+        FormatError::Version(found) => Error::Version {
+            path: path.to_owned(),
+            found,
+            expected: crate::format::FORMAT_VERSION,
+            dataset: dataset.to_owned(),
+        },
+        other => Error::Corrupt {
+            path: path.to_owned(),
+            detail: other.to_string(),
+            dataset: dataset.to_owned(),
+        },
+    }
+}
+
+pub(crate) use format_error as container_error;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{TestEvent, write_dataset};
+
+    /// Front-coded strings: every string is found, decoded and range-scanned
+    /// correctly across block boundaries, including the empty string,
+    /// strings that are prefixes of others and multi-byte UTF-8.
+    #[test]
+    fn string_table_lookups() {
+        let mut names: Vec<String> = vec![
+            "".into(),
+            "a".into(),
+            "ab".into(),
+            "abc".into(),
+            "abd".into(),
+            "é".into(),
+            "éé".into(),
+        ];
+        names.extend((0..70).map(|i| format!("arn:aws:s3:::bucket/dir{}/obj{i}", i % 4)));
+        let events: Vec<TestEvent> = names
+            .iter()
+            .map(|n| TestEvent {
+                event_time: Some(1_700_000_000_000_000),
+                principal_arn: Some(n.clone()),
+                ..TestEvent::default()
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        write_dataset(dir.path(), &events, 1000).unwrap();
+        crate::build(dir.path(), None, &crate::BuildOptions::new()).unwrap();
+        let p = crate::dataset::list_partitions(dir.path())
+            .unwrap()
+            .remove(0);
+        let seg = Segment::open(
+            &crate::catalog::index_dir(dir.path()).join(crate::catalog::segment_name(&p)),
+            dir.path(),
+        )
+        .unwrap();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        for (i, s) in sorted.iter().enumerate() {
+            assert_eq!(seg.find(s).unwrap(), Some(i as u32), "{s:?}");
+            assert_eq!(&seg.str(i as u32).unwrap(), s);
+        }
+        assert_eq!(seg.find("abcd").unwrap(), None);
+        assert_eq!(seg.find("zzz").unwrap(), None);
+        for prefix in ["", "a", "ab", "arn:aws:s3:::bucket/dir1/", "é", "nothing"] {
+            let want: Vec<u32> = (0..sorted.len() as u32)
+                .filter(|&i| sorted[i as usize].starts_with(prefix))
+                .collect();
+            let got: Vec<u32> = seg.prefix_range(prefix).unwrap().collect();
+            assert_eq!(got, want, "{prefix:?}");
+        }
+        assert!(seg.str(sorted.len() as u32).is_err());
+    }
+
+    #[test]
+    fn key_use_round_trip() {
+        let u = KeyUse {
+            key: 7,
+            first_ord: 3,
+            first_time: 1_700_000_000_000_000,
+            last_time: crate::layout::NO_TIME,
+            calls: 9,
+            errors: 2,
+            expired_errors: 1,
+            first_principal: crate::layout::NONE,
+            first_type: 0,
+            first_ip: 12,
+        };
+        let mut b = Vec::new();
+        u.encode(&[1, 5, 900], 1_700_000_000_000_000 + 60_000_000, &mut b);
+        assert_eq!(
+            KeyUse::decode(7, &b, 1_700_000_000_000_000 + 60_000_000),
+            Some((u, vec![1, 5, 900]))
+        );
+        assert_eq!(KeyUse::decode(7, &b[..b.len() - 1], 0), None);
+    }
+}

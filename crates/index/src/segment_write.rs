@@ -1,0 +1,476 @@
+//! Builds one partition's segment: one pass over the partition's Parquet
+//! files (projected to [`BUILD_COLUMNS`]), strings interned, then sorted and
+//! renumbered so string ids follow byte order (prefix queries become range
+//! scans), then the sections written (layout in `layout.rs`, grammar in
+//! `docs/formats/index.md`).
+
+use std::collections::hash_map::Entry;
+
+use arrow_array::Array;
+use std::path::Path;
+
+use ahash::{AHashMap, AHashSet};
+use backtrail_model::arn::Arn;
+use backtrail_model::identity::is_credential_issuing;
+use backtrail_model::schema::col;
+
+use crate::dataset::{
+    BUILD_COLUMNS, Cols, FileFingerprint, get_str, get_ts, partition_dir, reader,
+};
+use crate::error::{Error, Result};
+use crate::format::{FileBuilder, SEGMENT_MAGIC, put_i64, put_str, put_u32, put_u64, put_varint};
+use crate::layout::{
+    INLINE, Issuance, KeyUse, NO_TIME, NONE, STRING_BLOCK, TIME_NONE, TIME_WIDE, sec,
+};
+use crate::matching::is_expired_credential_error;
+
+const MICROS_PER_MINUTE: i64 = 60_000_000;
+
+#[derive(Default)]
+struct Interner {
+    map: AHashMap<Box<str>, u32>,
+    strs: Vec<Box<str>>,
+}
+
+impl Interner {
+    fn id(&mut self, s: Option<&str>) -> u32 {
+        let Some(s) = s else { return NONE };
+        if let Some(&i) = self.map.get(s) {
+            return i;
+        }
+        let i = self.strs.len() as u32;
+        self.strs.push(s.into());
+        self.map.insert(s.into(), i);
+        i
+    }
+}
+
+struct KeyAcc {
+    first: (i64, u32),
+    last_time: i64,
+    calls: u32,
+    errors: u32,
+    expired: u32,
+    first_principal: u32,
+    first_type: u32,
+    first_ip: u32,
+    ips: AHashSet<u32>,
+}
+
+/// Ordering key of a use: events without time sort after every timed one.
+fn order_key(t: Option<i64>, ord: u32) -> (i64, u32) {
+    (t.unwrap_or(i64::MAX), ord)
+}
+
+#[derive(Default)]
+struct Acc {
+    strings: Interner,
+    times: Vec<Option<i64>>,
+    post: [AHashMap<u32, Vec<u32>>; 5],
+    issuance: Vec<Issuance>,
+    keys: AHashMap<u32, KeyAcc>,
+    arn_partitions: AHashSet<String>,
+}
+
+const P_PRINCIPAL: usize = 0;
+const P_KEY: usize = 1;
+const P_IP: usize = 2;
+const P_ROLE: usize = 3;
+const P_RESOURCE: usize = 4;
+
+fn push_posting(map: &mut AHashMap<u32, Vec<u32>>, sid: u32, ord: u32) {
+    if sid == NONE {
+        return;
+    }
+    let v = map.entry(sid).or_default();
+    if v.last() != Some(&ord) {
+        v.push(ord);
+    }
+}
+
+/// Reads the partition and returns the segment file image.
+pub fn build_segment(
+    dataset: &Path,
+    partition: &str,
+    files: &[FileFingerprint],
+    batch_size: usize,
+) -> Result<Vec<u8>> {
+    let dir = partition_dir(dataset, partition);
+    let mut acc = Acc::default();
+    let mut rows_per_file = Vec::with_capacity(files.len());
+    let too_large = |detail: &str| Error::TooLarge {
+        partition: partition.to_owned(),
+        detail: detail.to_owned(),
+    };
+    for f in files {
+        let path = dir.join(&f.name);
+        let before = acc.times.len();
+        for batch in reader(&path, BUILD_COLUMNS, None, batch_size)? {
+            let batch = batch.map_err(|e| Error::Parquet {
+                path: path.clone(),
+                source: e.into(),
+            })?;
+            let c = Cols::new(&batch, &path);
+            let s = |n: &str| c.str(n);
+            let (time, src, name, ip, err, acct, region) = (
+                c.ts(col::EVENT_TIME)?,
+                s(col::EVENT_SOURCE)?,
+                s(col::EVENT_NAME)?,
+                s(col::SOURCE_IP_ADDRESS)?,
+                s(col::ERROR_CODE)?,
+                s(col::RECIPIENT_ACCOUNT_ID)?,
+                s(col::AWS_REGION)?,
+            );
+            let (pa, pt, key, role, trole, ikey, isess, exp, res) = (
+                s(col::PRINCIPAL_ARN)?,
+                s(col::PRINCIPAL_TYPE)?,
+                s(col::ACCESS_KEY_ID)?,
+                s(col::ROLE_ARN)?,
+                s(col::TARGET_ROLE_ARN)?,
+                s(col::ISSUED_KEY)?,
+                s(col::ISSUED_SESSION_ARN)?,
+                c.ts(col::EXPIRATION)?,
+                c.list(col::RESOURCE_ARNS)?,
+            );
+            let event_id = s(col::EVENT_ID)?;
+            let (ua, mfa, tsess, srcid, expraw) = (
+                s(col::USER_AGENT)?,
+                c.bool(col::MFA)?,
+                s(col::TARGET_SESSION_NAME)?,
+                s(col::SOURCE_IDENTITY)?,
+                s(col::EXPIRATION_RAW)?,
+            );
+            for i in 0..batch.num_rows() {
+                let ord = u32::try_from(acc.times.len())
+                    .ok()
+                    .filter(|o| *o < u32::MAX - 1)
+                    .ok_or_else(|| too_large("more than 2^32 - 2 events"))?;
+                let t = get_ts(time, i);
+                acc.times.push(t);
+                let st = &mut acc.strings;
+                let (principal, ptype, k, ipid, r) = (
+                    st.id(get_str(pa, i)),
+                    st.id(get_str(pt, i)),
+                    st.id(get_str(key, i)),
+                    st.id(get_str(ip, i)),
+                    st.id(get_str(role, i)),
+                );
+                push_posting(&mut acc.post[P_PRINCIPAL], principal, ord);
+                push_posting(&mut acc.post[P_KEY], k, ord);
+                push_posting(&mut acc.post[P_IP], ipid, ord);
+                push_posting(&mut acc.post[P_ROLE], r, ord);
+                if res.is_valid(i) {
+                    let v = res.value(i);
+                    let v = arrow_array::cast::AsArray::as_string::<i32>(&v);
+                    for j in 0..v.len() {
+                        if let Some(arn) = get_str(v, j) {
+                            if let Some(a) = Arn::parse(arn)
+                                && !acc.arn_partitions.contains(a.partition)
+                            {
+                                acc.arn_partitions.insert(a.partition.to_owned());
+                            }
+                            let id = acc.strings.id(Some(arn));
+                            push_posting(&mut acc.post[P_RESOURCE], id, ord);
+                        }
+                    }
+                }
+                let code = get_str(err, i);
+                if k != NONE {
+                    let expired = code.is_some_and(is_expired_credential_error);
+                    match acc.keys.entry(k) {
+                        Entry::Vacant(e) => {
+                            e.insert(KeyAcc {
+                                first: order_key(t, ord),
+                                last_time: t.unwrap_or(NO_TIME),
+                                calls: 1,
+                                errors: u32::from(code.is_some()),
+                                expired: u32::from(expired),
+                                first_principal: principal,
+                                first_type: ptype,
+                                first_ip: ipid,
+                                ips: (ipid != NONE).then_some(ipid).into_iter().collect(),
+                            });
+                        }
+                        Entry::Occupied(mut e) => {
+                            let u = e.get_mut();
+                            if order_key(t, ord) < u.first {
+                                u.first = order_key(t, ord);
+                                (u.first_principal, u.first_type, u.first_ip) =
+                                    (principal, ptype, ipid);
+                            }
+                            u.last_time = u.last_time.max(t.unwrap_or(NO_TIME));
+                            u.calls += 1;
+                            u.errors += u32::from(code.is_some());
+                            u.expired += u32::from(expired);
+                            if ipid != NONE {
+                                u.ips.insert(ipid);
+                            }
+                        }
+                    }
+                }
+                if let (Some(s), Some(n)) = (get_str(src, i), get_str(name, i))
+                    && is_credential_issuing(s, n)
+                {
+                    let st = &mut acc.strings;
+                    acc.issuance.push(Issuance {
+                        ord,
+                        time: t.unwrap_or(NO_TIME),
+                        expiration: get_ts(exp, i).unwrap_or(NO_TIME),
+                        issued_key: st.id(get_str(ikey, i)),
+                        issued_session: st.id(get_str(isess, i)),
+                        target_role: st.id(get_str(trole, i)),
+                        caller: principal,
+                        caller_key: k,
+                        caller_type: ptype,
+                        caller_role: r,
+                        ip: ipid,
+                        account: st.id(get_str(acct, i)),
+                        region: st.id(get_str(region, i)),
+                        error: st.id(code),
+                        user_agent: st.id(get_str(ua, i)),
+                        event_source: st.id(Some(s)),
+                        event_name: st.id(Some(n)),
+                        target_session: st.id(get_str(tsess, i)),
+                        source_identity: st.id(get_str(srcid, i)),
+                        expiration_raw: st.id(get_str(expraw, i)),
+                        event_id: st.id(get_str(event_id, i)),
+                        mfa: if mfa.is_valid(i) {
+                            1 + u8::from(mfa.value(i))
+                        } else {
+                            0
+                        },
+                    });
+                }
+            }
+        }
+        rows_per_file.push((acc.times.len() - before) as u32);
+    }
+    encode(acc, partition, files, &rows_per_file).map_err(|d| too_large(&d))
+}
+
+fn encode(
+    mut acc: Acc,
+    partition: &str,
+    files: &[FileFingerprint],
+    rows: &[u32],
+) -> Result<Vec<u8>, String> {
+    // Sort strings and renumber.
+    let strs = std::mem::take(&mut acc.strings.strs);
+    let mut order: Vec<u32> = (0..strs.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| strs[a as usize].cmp(&strs[b as usize]));
+    let mut remap = vec![0u32; strs.len()];
+    for (new, &old) in order.iter().enumerate() {
+        remap[old as usize] = new as u32;
+    }
+    let m = |id: u32| if id == NONE { NONE } else { remap[id as usize] };
+
+    let mut fb = FileBuilder::default();
+    // META
+    let timed = acc.times.iter().flatten();
+    let (min_us, max_us) = timed.fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+    let base_min = if min_us == i64::MAX {
+        0
+    } else {
+        min_us.div_euclid(MICROS_PER_MINUTE)
+    };
+    let mut meta = Vec::new();
+    put_str(&mut meta, partition);
+    put_u64(&mut meta, acc.times.len() as u64);
+    put_i64(&mut meta, base_min);
+    put_i64(&mut meta, if min_us == i64::MAX { NO_TIME } else { min_us });
+    put_i64(&mut meta, if max_us == i64::MIN { NO_TIME } else { max_us });
+    put_u32(&mut meta, files.len() as u32);
+    for (f, n) in files.iter().zip(rows) {
+        put_str(&mut meta, &f.name);
+        put_u64(&mut meta, f.size);
+        put_i64(&mut meta, f.mtime_ns);
+        put_u32(&mut meta, *n);
+    }
+    let mut parts: Vec<_> = acc.arn_partitions.into_iter().collect();
+    parts.sort();
+    put_u32(&mut meta, parts.len() as u32);
+    for p in &parts {
+        put_str(&mut meta, p);
+    }
+    fb.section(sec::META, meta);
+    // STRINGS: front-coded blocks of STRING_BLOCK strings.
+    let sorted: Vec<&[u8]> = order.iter().map(|&i| strs[i as usize].as_bytes()).collect();
+    fb.section(sec::STRINGS, encode_strings(&sorted)?);
+    // TIMES
+    let mut times = Vec::with_capacity(acc.times.len() * 2);
+    for t in &acc.times {
+        let v = match t {
+            None => TIME_NONE,
+            Some(us) => u16::try_from(us.div_euclid(MICROS_PER_MINUTE) - base_min)
+                .ok()
+                .filter(|v| *v < TIME_WIDE)
+                .unwrap_or(TIME_WIDE),
+        };
+        times.extend_from_slice(&v.to_le_bytes());
+    }
+    fb.section(sec::TIMES, times);
+    // Event postings.
+    for (i, kind) in [
+        sec::POST_PRINCIPAL,
+        sec::POST_KEY,
+        sec::POST_IP,
+        sec::POST_ROLE,
+        sec::POST_RESOURCE,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let map = std::mem::take(&mut acc.post[i]);
+        fb.section(
+            kind,
+            postings(map.into_iter().map(|(k, v)| (m(k), v)).collect())?,
+        );
+    }
+    // ISSUANCE and its postings.
+    let mut iss = Vec::with_capacity(acc.issuance.len() * crate::layout::ISSUANCE_REC);
+    let mut by_key: AHashMap<u32, Vec<u32>> = AHashMap::new();
+    let mut by_session: AHashMap<u32, Vec<u32>> = AHashMap::new();
+    let mut by_target: AHashMap<u32, Vec<u32>> = AHashMap::new();
+    for (n, r) in acc.issuance.iter().enumerate() {
+        let r = Issuance {
+            issued_key: m(r.issued_key),
+            issued_session: m(r.issued_session),
+            target_role: m(r.target_role),
+            caller: m(r.caller),
+            caller_key: m(r.caller_key),
+            caller_type: m(r.caller_type),
+            caller_role: m(r.caller_role),
+            ip: m(r.ip),
+            account: m(r.account),
+            region: m(r.region),
+            error: m(r.error),
+            user_agent: m(r.user_agent),
+            event_source: m(r.event_source),
+            event_name: m(r.event_name),
+            target_session: m(r.target_session),
+            source_identity: m(r.source_identity),
+            expiration_raw: m(r.expiration_raw),
+            event_id: m(r.event_id),
+            ..*r
+        };
+        r.write(&mut iss);
+        push_posting(&mut by_key, r.issued_key, n as u32);
+        push_posting(&mut by_session, r.issued_session, n as u32);
+        push_posting(&mut by_target, r.target_role, n as u32);
+    }
+    fb.section(sec::ISSUANCE, iss);
+    fb.section(
+        sec::POST_ISSUED_KEY,
+        postings(by_key.into_iter().collect())?,
+    );
+    fb.section(
+        sec::POST_ISSUED_SESSION,
+        postings(by_session.into_iter().collect())?,
+    );
+    fb.section(
+        sec::POST_TARGET_ROLE,
+        postings(by_target.into_iter().collect())?,
+    );
+    // KEYUSE
+    let mut keys: Vec<(u32, KeyAcc)> = acc.keys.into_iter().map(|(k, v)| (m(k), v)).collect();
+    keys.sort_unstable_by_key(|(k, _)| *k);
+    let base_us = base_min * MICROS_PER_MINUTE;
+    let mut dir = Vec::with_capacity(4 + keys.len() * 8);
+    let mut data = Vec::new();
+    put_u32(&mut dir, keys.len() as u32);
+    for (key, u) in &keys {
+        let mut ips: Vec<u32> = u.ips.iter().map(|&i| m(i)).collect();
+        ips.sort_unstable();
+        let first_time = if u.first.0 == i64::MAX {
+            NO_TIME
+        } else {
+            u.first.0
+        };
+        let ku = KeyUse {
+            key: *key,
+            first_ord: u.first.1,
+            first_time,
+            last_time: u.last_time,
+            calls: u.calls,
+            errors: u.errors,
+            expired_errors: u.expired,
+            first_principal: m(u.first_principal),
+            first_type: m(u.first_type),
+            first_ip: m(u.first_ip),
+        };
+        put_u32(&mut dir, *key);
+        put_u32(
+            &mut dir,
+            u32::try_from(data.len()).map_err(|_| "KEYUSE over 4 GiB".to_owned())?,
+        );
+        ku.encode(&ips, base_us, &mut data);
+    }
+    dir.extend_from_slice(&data);
+    fb.section(sec::KEYUSE, dir);
+    Ok(fb.finish(SEGMENT_MAGIC))
+}
+
+/// `n:u32 nblocks:u32 block_off:u32{nblocks+1} data`: strings in blocks of
+/// [`STRING_BLOCK`], each string `shared:varint suffix_len:varint suffix`
+/// (bytes shared with the previous string of the block; 0 for the first).
+fn encode_strings(sorted: &[&[u8]]) -> Result<Vec<u8>, String> {
+    let mut data = Vec::new();
+    let mut offs = Vec::new();
+    for block in sorted.chunks(STRING_BLOCK) {
+        offs.push(u32::try_from(data.len()).map_err(|_| "string table over 4 GiB".to_owned())?);
+        let mut prev: &[u8] = &[];
+        for s in block {
+            let shared = prev
+                .iter()
+                .zip(s.iter())
+                .take_while(|(a, b)| a == b)
+                .count();
+            put_varint(&mut data, shared as u64);
+            put_varint(&mut data, (s.len() - shared) as u64);
+            data.extend_from_slice(&s[shared..]);
+            prev = s;
+        }
+    }
+    offs.push(u32::try_from(data.len()).map_err(|_| "string table over 4 GiB".to_owned())?);
+    let mut out = Vec::with_capacity(8 + 4 * offs.len() + data.len());
+    put_u32(&mut out, sorted.len() as u32);
+    put_u32(&mut out, (offs.len() - 1) as u32);
+    for o in offs {
+        put_u32(&mut out, o);
+    }
+    out.extend_from_slice(&data);
+    Ok(out)
+}
+
+/// `n:u32 (sid:u32 ref:u32){n} data`, entries sorted by sid. A `ref` with
+/// the top bit set is the list's only ordinal (`ref & 0x7FFF_FFFF`);
+/// otherwise it is the offset in `data` of `count:varint` followed by the
+/// first ordinal and then the deltas, as varints.
+fn postings(mut lists: Vec<(u32, Vec<u32>)>) -> Result<Vec<u8>, String> {
+    lists.sort_unstable_by_key(|(k, _)| *k);
+    let mut dir = Vec::with_capacity(4 + lists.len() * crate::layout::POSTING_ENTRY);
+    let mut data = Vec::new();
+    put_u32(&mut dir, lists.len() as u32);
+    for (sid, list) in &lists {
+        put_u32(&mut dir, *sid);
+        if let [only] = list[..]
+            && only & INLINE == 0
+        {
+            put_u32(&mut dir, only | INLINE);
+            continue;
+        }
+        let off = u32::try_from(data.len()).ok().filter(|o| o & INLINE == 0);
+        put_u32(
+            &mut dir,
+            off.ok_or_else(|| "postings over 2 GiB".to_owned())?,
+        );
+        put_varint(&mut data, list.len() as u64);
+        let mut prev = 0u32;
+        for (j, &o) in list.iter().enumerate() {
+            put_varint(&mut data, u64::from(if j == 0 { o } else { o - prev }));
+            prev = o;
+        }
+    }
+    dir.extend_from_slice(&data);
+    Ok(dir)
+}
