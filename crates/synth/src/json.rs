@@ -18,6 +18,12 @@ impl<'a> JsonWriter<'a> {
         JsonWriter { buf, first: true }
     }
 
+    /// A writer continuing an open object or array in `buf` that already
+    /// holds at least one member (the next member gets a comma).
+    pub fn append(buf: &'a mut Vec<u8>) -> Self {
+        JsonWriter { buf, first: false }
+    }
+
     fn sep(&mut self) {
         if !self.first {
             self.buf.push(b',');
@@ -83,7 +89,8 @@ impl<'a> JsonWriter<'a> {
     /// A boolean value.
     pub fn boolean(&mut self, v: bool) {
         self.sep();
-        self.buf.extend_from_slice(if v { b"true" } else { b"false" });
+        self.buf
+            .extend_from_slice(if v { b"true" } else { b"false" });
     }
 
     /// `null`.
@@ -127,15 +134,6 @@ impl<'a> JsonWriter<'a> {
         self.key(k);
         self.begin_array();
     }
-
-    /// `"key":["a","b"]`.
-    pub fn string_array(&mut self, k: &str, items: &[&str]) {
-        self.array_field(k);
-        for i in items {
-            self.string(i);
-        }
-        self.end_array();
-    }
 }
 
 struct Itoa {
@@ -171,8 +169,19 @@ fn itoa_buf(v: i64) -> Itoa {
 
 /// Appends `s` as a JSON string literal (quotes included).
 pub fn escape_into(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
     let bytes = s.as_bytes();
+    // Fast path: almost no value needs escaping; this fold has no early
+    // exit, so it vectorises.
+    let special = bytes.iter().fold(false, |acc, &b| {
+        acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    if !special {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
@@ -219,7 +228,10 @@ mod tests {
         w.raw("{\"z\":1}");
         w.end_object();
         let s = String::from_utf8(buf).unwrap();
-        assert_eq!(s, r#"{"a":"x\"y\n","n":-42,"l":[1,false,null],"o":{},"r":{"z":1}}"#);
+        assert_eq!(
+            s,
+            r#"{"a":"x\"y\n","n":-42,"l":[1,false,null],"o":{},"r":{"z":1}}"#
+        );
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v["n"], -42);
     }

@@ -94,13 +94,15 @@ impl Rng {
     pub fn weighted(&mut self, cumulative: &[f64]) -> usize {
         let total = *cumulative.last().unwrap_or(&0.0);
         let x = self.unit() * total;
-        cumulative.partition_point(|&c| c <= x).min(cumulative.len().saturating_sub(1))
+        cumulative
+            .partition_point(|&c| c <= x)
+            .min(cumulative.len().saturating_sub(1))
     }
 
     /// A log-normal-ish burst factor with median 1 (exp of a sum of uniforms).
     pub fn burst(&mut self, spread: f64) -> f64 {
         let g = self.unit() + self.unit() + self.unit() - 1.5;
-        (g * spread).exp()
+        exp(g * spread)
     }
 
     fn chars(&mut self, out: &mut String, alphabet: &[u8], n: usize) {
@@ -164,6 +166,26 @@ impl Rng {
     }
 }
 
+/// `e^x` from additions, multiplications and divisions only, so the result
+/// is the same bit for bit on every platform (the system `exp` may differ in
+/// the last place, and archive bytes depend on it). Accurate to ~1e-15 for
+/// the small arguments used here.
+pub fn exp(x: f64) -> f64 {
+    const LN2: f64 = std::f64::consts::LN_2;
+    let n = (x / LN2).round();
+    let r = x - n * LN2;
+    let (mut term, mut sum) = (1.0f64, 1.0f64);
+    for k in 1..=18 {
+        term = term * r / f64::from(k);
+        sum += term;
+    }
+    let mut scale = 1.0;
+    for _ in 0..(n.abs() as i64).min(1100) {
+        scale *= 2.0;
+    }
+    if n < 0.0 { sum / scale } else { sum * scale }
+}
+
 /// Lower-case hex of bytes.
 pub fn to_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -188,6 +210,14 @@ mod tests {
         let vc: Vec<u64> = (0..8).map(|_| c.next_u64()).collect();
         assert_eq!(va, vb);
         assert_ne!(va, vc);
+    }
+
+    #[test]
+    fn exp_matches_std() {
+        for x in [-3.0, -1.05, -0.5, 0.0, 1e-9, 0.3, 1.05, 2.5] {
+            let (a, b) = (exp(x), f64::exp(x));
+            assert!((a - b).abs() <= 1e-14 * b, "{x}: {a} vs {b}");
+        }
     }
 
     #[test]
