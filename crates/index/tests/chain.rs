@@ -475,3 +475,74 @@ fn json_field_names_are_the_documented_ones() {
     assert_eq!(v["first_use"], "2024-06-01T00:04:00Z");
     assert_eq!(v["source_ips"], serde_json::json!(["198.51.100.9"]));
 }
+
+/// A cross-account AssumeRole is delivered to both accounts with the same
+/// time: the role owner's copy names the caller only as `AWSAccount` with
+/// no key. Whatever the dataset order, the chain follows the caller's copy
+/// back to the long-term key, not to the account.
+#[test]
+fn cross_account_copy_without_key_does_not_end_the_chain() {
+    let t = T0 + 10 * MIN;
+    let owner_copy = TestEvent {
+        event_id: Some("owner-copy".into()),
+        ..assume(
+            t,
+            "arn:aws:iam::111111111111:root",
+            "AWSAccount",
+            "",
+            "198.51.100.9",
+            "222222222222",
+            "Deploy",
+            "x",
+            Some("ASIAXACCOUNTCOPY0001"),
+        )
+    };
+    let caller_copy = TestEvent {
+        event_id: Some("caller-copy".into()),
+        ..assume(
+            t,
+            ALICE,
+            "IAMUser",
+            "AKIAALICE00000000001",
+            "198.51.100.9",
+            "222222222222",
+            "Deploy",
+            "x",
+            Some("ASIAXACCOUNTCOPY0001"),
+        )
+    };
+    let first_use = use_ev(T0, ALICE, "IAMUser", "AKIAALICE00000000001", "198.51.100.9");
+    let later_use = use_ev(
+        t + MIN,
+        &session("222222222222", "Deploy", "x"),
+        "AssumedRole",
+        "ASIAXACCOUNTCOPY0001",
+        "198.51.100.9",
+    );
+    for events in [
+        vec![
+            first_use.clone(),
+            owner_copy.clone(),
+            caller_copy.clone(),
+            later_use.clone(),
+        ],
+        vec![
+            first_use.clone(),
+            caller_copy.clone(),
+            owner_copy.clone(),
+            later_use.clone(),
+        ],
+    ] {
+        let (_d, index, brute) = open(&events);
+        let c = index
+            .chain("ASIAXACCOUNTCOPY0001", &Filter::default())
+            .unwrap();
+        assert_eq!(c, brute.chain("ASIAXACCOUNTCOPY0001", &Filter::default()));
+        assert_eq!(kinds(&c), vec![vec![HopKind::Root, HopKind::Issue]]);
+        assert_eq!(c.paths[0].status, PathStatus::Complete);
+        assert_eq!(
+            c.paths[0].hops[1].row.event.event_id.as_deref(),
+            Some("caller-copy")
+        );
+    }
+}

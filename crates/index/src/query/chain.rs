@@ -217,8 +217,13 @@ impl Index {
                         break PathStatus::Cycle;
                     }
                     let by_key = self.issuances_by(sec::POST_ISSUED_KEY, &k)?;
+                    // A cross-account call is recorded in both accounts with
+                    // the same time; the caller's copy carries the caller's
+                    // key and continues the chain, the role owner's copy
+                    // (`AWSAccount`) does not, so at equal times it loses.
                     let earliest = by_key.into_iter().min_by_key(|(l, _, r)| {
-                        order_key((r.time != NO_TIME).then_some(r.time), *l)
+                        let (t, s, o) = order_key((r.time != NO_TIME).then_some(r.time), *l);
+                        (t, r.caller_key == NONE, s, o)
                     });
                     if earliest.is_some() {
                         (earliest, Resolution::Key)
@@ -239,7 +244,10 @@ impl Index {
                                 .issuances_by(sec::POST_ISSUED_SESSION, p)?
                                 .into_iter()
                                 .filter(|(_, _, r)| r.time != NO_TIME && r.time <= t)
-                                .max_by_key(|(l, _, r)| order_key(Some(r.time), *l)),
+                                .max_by_key(|(l, _, r)| {
+                                    let (t, s, o) = order_key(Some(r.time), *l);
+                                    (t, r.caller_key != NONE, s, o)
+                                }),
                             _ => None,
                         };
                         if by_session.is_some() {

@@ -305,7 +305,12 @@ impl Brute {
                             && self.evs[j].0.issued_key.as_deref() == Some(&k)
                     })
                     .collect();
-                if let Some(&j) = self.sorted(by_key).first() {
+                // Earliest; at equal times the copy with a caller key.
+                let keyed = |j: &usize| {
+                    let (t, p, pos) = self.order(*j);
+                    (t, self.evs[*j].0.access_key_id.is_none(), p, pos)
+                };
+                if let Some(j) = by_key.into_iter().min_by_key(keyed) {
                     (j, Resolution::Key)
                 } else {
                     let Some(fu) = self.first_use(&k) else {
@@ -327,7 +332,11 @@ impl Brute {
                             .collect(),
                         _ => Vec::new(),
                     };
-                    if let Some(&j) = self.sorted(by_session).last() {
+                    let keyed = |j: &usize| {
+                        let (t, p, pos) = self.order(*j);
+                        (t, self.evs[*j].0.access_key_id.is_some(), p, pos)
+                    };
+                    if let Some(j) = by_session.into_iter().max_by_key(keyed) {
                         (j, Resolution::SessionTime)
                     } else {
                         let root = Self::root_type(fe.principal_type.as_deref());
