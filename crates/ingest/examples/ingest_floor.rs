@@ -1,0 +1,177 @@
+//! Sanity benchmark: the floor stages beside the full pipeline on one archive.
+//!
+//! `cargo run --release -p backtrail-ingest --example ingest_floor -- ARCHIVE_DIR [THREADS] [zstd|snappy|none]`
+//!
+//! Prints events/s for gunzip only, gunzip + tape parse, full decode
+//! (rows built, no disk) and the full ingest into a temp dataset.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use backtrail_ingest::{
+    Compression, Decoder, IngestConfig, NoProgress, discover, gunzip_into, ingest,
+};
+use rayon::prelude::*;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let dir = PathBuf::from(
+        args.next()
+            .ok_or("usage: ingest_floor ARCHIVE_DIR [THREADS] [zstd|snappy|none]")?,
+    );
+    let threads: usize = args.next().map_or(Ok(2), |t| t.parse())?;
+    let compression = match args.next().as_deref() {
+        Some("snappy") => Compression::Snappy,
+        Some("none") => Compression::None,
+        _ => Compression::Zstd(1),
+    };
+    if std::env::var_os("BT_INGEST_ONLY").is_some() {
+        // For profiling and RSS: the full ingest alone.
+        let tmp = std::env::temp_dir().join(format!("bt-floor-{}", std::process::id()));
+        let cfg = IngestConfig::builder()
+            .threads(threads)
+            .compression(compression)
+            .build();
+        let t = Instant::now();
+        let s = ingest(&[dir], &tmp, &cfg, &NoProgress)?;
+        let secs = t.elapsed().as_secs_f64();
+        std::fs::remove_dir_all(&tmp)?;
+        println!(
+            "full ingest {secs:.2} s {:.0} ev/s ({} new)",
+            s.events_new as f64 / secs,
+            s.events_new
+        );
+        return Ok(());
+    }
+    let files = discover(std::slice::from_ref(&dir))?;
+    let raw: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(&f.path))
+        .collect::<Result<_, _>>()?;
+    let bytes: usize = raw.iter().map(Vec::len).sum();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    println!(
+        "{} files, {:.1} MB, {threads} threads",
+        raw.len(),
+        bytes as f64 / 1e6
+    );
+
+    if std::env::var_os("BT_FLOOR_ONLY").is_some() {
+        let t = Instant::now();
+        let n: usize = pool.install(|| {
+            raw.par_iter()
+                .map_init(
+                    || (Vec::new(), Decoder::new(u64::MAX)),
+                    |(out, dec), r| {
+                        gunzip_into(r, out, u64::MAX).expect("gunzip");
+                        dec.parse_only(out).expect("parse")
+                    },
+                )
+                .sum()
+        });
+        println!(
+            "gunzip + parse {:.2} s {n} events",
+            t.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    if std::env::var_os("BT_DECODE_ONLY").is_some() {
+        let t = Instant::now();
+        let n: usize = pool.install(|| {
+            raw.par_iter()
+                .map_init(
+                    || Decoder::new(u64::MAX),
+                    |dec, r| {
+                        let mut b = r.clone();
+                        dec.decode(&mut b, "x").expect("decode").records()
+                    },
+                )
+                .sum()
+        });
+        println!("full decode {:.2} s {n} events", t.elapsed().as_secs_f64());
+        return Ok(());
+    }
+    let t = Instant::now();
+    let inflated: usize = pool.install(|| {
+        raw.par_iter()
+            .map_init(Vec::new, |out, r| {
+                gunzip_into(r, out, u64::MAX).expect("gunzip");
+                out.len()
+            })
+            .sum()
+    });
+    let gunzip_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let events: usize = pool.install(|| {
+        raw.par_iter()
+            .map_init(
+                || (Vec::new(), Decoder::new(u64::MAX)),
+                |(out, dec), r| {
+                    gunzip_into(r, out, u64::MAX).expect("gunzip");
+                    dec.parse_only(out).expect("parse")
+                },
+            )
+            .sum()
+    });
+    let parse_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let decoded: usize = pool.install(|| {
+        raw.par_iter()
+            .map_init(
+                || Decoder::new(u64::MAX),
+                |dec, r| {
+                    let mut b = r.clone();
+                    dec.decode(&mut b, "x").expect("decode").records()
+                },
+            )
+            .sum()
+    });
+    let decode_s = t.elapsed().as_secs_f64();
+    assert_eq!(decoded, events);
+
+    let tmp = std::env::temp_dir().join(format!("bt-floor-{}", std::process::id()));
+    let cfg = IngestConfig::builder()
+        .threads(threads)
+        .compression(compression)
+        .build();
+    let t = Instant::now();
+    let s = ingest(&[dir], &tmp, &cfg, &NoProgress)?;
+    let ingest_s = t.elapsed().as_secs_f64();
+    let out_bytes: u64 = backtrail_ingest::read_manifest(&tmp)?
+        .data_files
+        .iter()
+        .map(|d| d.bytes)
+        .sum();
+    std::fs::remove_dir_all(&tmp)?;
+
+    let ev = events as f64;
+    println!("inflated {:.1} MB, {events} events", inflated as f64 / 1e6);
+    println!(
+        "gunzip only        {:>8.2} s  {:>10.0} ev/s",
+        gunzip_s,
+        ev / gunzip_s
+    );
+    println!(
+        "gunzip + parse     {:>8.2} s  {:>10.0} ev/s",
+        parse_s,
+        ev / parse_s
+    );
+    println!(
+        "full decode        {:>8.2} s  {:>10.0} ev/s",
+        decode_s,
+        ev / decode_s
+    );
+    println!(
+        "full ingest        {:>8.2} s  {:>10.0} ev/s  ({} new, {} files, {:.1} MB parquet)",
+        ingest_s,
+        s.events_new as f64 / ingest_s,
+        s.events_new,
+        s.data_files_written,
+        out_bytes as f64 / 1e6
+    );
+    Ok(())
+}

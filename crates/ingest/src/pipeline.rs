@@ -1,0 +1,634 @@
+//! The run: discover inputs, decode them on a rayon pool (one file a task),
+//! and on the calling thread dedup, partition, write and commit.
+//!
+//! ```text
+//!  rayon workers (cfg.threads)            calling thread (coordinator)        encoder thread
+//!  stat → skip? → read → SHA-256 →  ──►   sha dedup → row dedup (per-day LRU)
+//!  gunzip → parse → Arrow rows   bounded  → per-day buffers  ──── bounded ──► Parquet files
+//!                                channel  → commit: wait for files, fsync, manifest
+//! ```
+//!
+//! The channel holds at most `threads × queue_per_thread` decoded files, so
+//! memory stays bounded whatever the archive size: in flight are the
+//! queued files, one file per worker, the day buffers (capped by
+//! `max_buffered_bytes`) and the resident dedup shards.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use arrow_array::{RecordBatch, UInt32Array};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rayon::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::IngestConfig;
+use crate::decode::{Decoded, Decoder, Kind};
+use crate::dedup::{Seen, Verdict, keys_of_batch};
+use crate::error::{Error, FileError};
+use crate::manifest::{self, FileEntry, Manifest, Status};
+use crate::writer::{PartitionWriter, partition_of};
+
+/// Progress callbacks (the CLI draws a bar; libraries stay silent).
+pub trait Progress: Sync {
+    /// Called once, after discovery.
+    fn start(&self, files: u64, bytes: u64);
+    /// Called after each file is handled.
+    fn file_done(&self, bytes: u64, events: u64);
+}
+
+/// A [`Progress`] that does nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _files: u64, _bytes: u64) {}
+    fn file_done(&self, _bytes: u64, _events: u64) {}
+}
+
+/// One discovered input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// Path as found (input root joined with the relative path).
+    pub path: PathBuf,
+    /// Size in bytes (0 if it could not be stat'ed; reading it will say why).
+    pub size: u64,
+}
+
+/// A quarantined file and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quarantined {
+    /// The file.
+    pub path: String,
+    /// Short reason name.
+    pub kind: crate::error::ReasonKind,
+    /// One line naming the file and the reason.
+    pub reason: String,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Input files discovered.
+    pub files: u64,
+    /// Their total size.
+    pub bytes: u64,
+    /// Records read (including duplicates).
+    pub events_read: u64,
+    /// Records stored for the first time.
+    pub events_new: u64,
+    /// Records dropped as already stored.
+    pub duplicates: u64,
+    /// Records stored although their eventID was stored with another content.
+    pub collisions: u64,
+    /// Digest files seen.
+    pub digests: u64,
+    /// Files skipped because an earlier run ingested the same path and bytes.
+    pub skipped_files: u64,
+    /// Files whose bytes were already ingested under another name.
+    pub duplicate_files: u64,
+    /// Quarantined files.
+    pub quarantined: Vec<Quarantined>,
+    /// Parquet data files written.
+    pub data_files_written: u64,
+    /// `event_date` values that received rows (for incremental index builds).
+    pub partitions: Vec<String>,
+    /// Commits written.
+    pub commits: u64,
+    /// Orphan files of an earlier killed run removed at start.
+    pub orphans_removed: u64,
+    /// Dedup shards (days) loaded from the dataset or rebuilt after eviction.
+    pub shard_loads: u64,
+    /// Wall time.
+    pub elapsed_ms: u64,
+}
+
+fn walk(dir: &Path, out: &mut Vec<InputFile>) {
+    let mut entries: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+        Err(_) => {
+            // Listed but unreadable: reading it will quarantine it with the OS error.
+            out.push(InputFile {
+                path: dir.to_owned(),
+                size: 0,
+            });
+            return;
+        }
+    };
+    entries.sort();
+    for p in entries {
+        match fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk(&p, out),
+            Ok(m) => out.push(InputFile {
+                path: p,
+                size: m.len(),
+            }),
+            Err(_) => out.push(InputFile { path: p, size: 0 }),
+        }
+    }
+}
+
+/// Every file under `inputs` (files as given, directories recursively, in
+/// sorted order). Fails only if an input itself does not exist.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<InputFile>, Error> {
+    let mut out: Vec<InputFile> = Vec::new();
+    for i in inputs {
+        match fs::metadata(i) {
+            Ok(m) if m.is_dir() => walk(i, &mut out),
+            Ok(m) => out.push(InputFile {
+                path: i.clone(),
+                size: m.len(),
+            }),
+            // The entry exists (a dangling symlink, no permission on its
+            // target): reading it will quarantine it with the OS error.
+            Err(_) if fs::symlink_metadata(i).is_ok() => out.push(InputFile {
+                path: i.clone(),
+                size: 0,
+            }),
+            Err(e) => {
+                return Err(Error::InputNotFound {
+                    path: i.clone(),
+                    source: e,
+                });
+            }
+        }
+    }
+    // An input named twice (a directory and a file in it) is read once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|f| seen.insert(f.path.clone()));
+    Ok(out)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(H[(b >> 4) as usize] as char);
+        s.push(H[(b & 15) as usize] as char);
+    }
+    s
+}
+
+fn mtime_ns(m: &fs::Metadata) -> Option<u64> {
+    m.modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()
+        .map(|d| d.as_nanos() as u64)
+}
+
+/// What a worker hands the coordinator for one file.
+struct FileResult {
+    path: String,
+    size: u64,
+    mtime_ns: Option<u64>,
+    sha256: Option<String>,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    Skipped,
+    Decoded(Decoded),
+    Failed(FileError),
+}
+
+/// Per-thread state: the read buffer and the decoder.
+struct Worker {
+    raw: Vec<u8>,
+    dec: Decoder,
+}
+
+impl Worker {
+    fn process(
+        &mut self,
+        f: &InputFile,
+        known: &HashMap<String, (u64, Option<u64>)>,
+        limit: u64,
+    ) -> FileResult {
+        let path = f.path.to_string_lossy().into_owned();
+        let mut r = FileResult {
+            path,
+            size: f.size,
+            mtime_ns: None,
+            sha256: None,
+            outcome: Outcome::Skipped,
+        };
+        let meta = match fs::metadata(&f.path) {
+            Ok(m) if m.is_dir() => {
+                r.outcome = Outcome::Failed(FileError::Unreadable(
+                    "a directory that cannot be listed".into(),
+                ));
+                return r;
+            }
+            Ok(m) => m,
+            Err(e) => {
+                r.outcome = Outcome::Failed(FileError::Unreadable(e.to_string()));
+                return r;
+            }
+        };
+        r.size = meta.len();
+        r.mtime_ns = mtime_ns(&meta);
+        if let Some((size, mtime)) = known.get(&r.path)
+            && *size == r.size
+            && mtime.is_some()
+            && *mtime == r.mtime_ns
+        {
+            return r;
+        }
+        if r.size > limit {
+            r.outcome = Outcome::Failed(FileError::TooLarge { limit });
+            return r;
+        }
+        self.raw.clear();
+        let read = File::open(&f.path).and_then(|mut fh| fh.read_to_end(&mut self.raw));
+        if let Err(e) = read {
+            r.outcome = Outcome::Failed(FileError::Unreadable(e.to_string()));
+            return r;
+        }
+        r.size = self.raw.len() as u64;
+        r.sha256 = Some(hex(&Sha256::digest(&self.raw)));
+        r.outcome = match self.dec.decode(&mut self.raw, &r.path) {
+            Ok(d) => Outcome::Decoded(d),
+            Err(e) => Outcome::Failed(e),
+        };
+        if self.raw.capacity() > (64 << 20) {
+            self.raw = Vec::new(); // do not keep a giant buffer per thread
+        }
+        r
+    }
+}
+
+/// The coordinator's state.
+struct Run<'a> {
+    dataset: &'a Path,
+    cfg: &'a IngestConfig,
+    progress: &'a dyn Progress,
+    run_id: String,
+    manifest: Manifest,
+    /// sha256 → path of every file already ingested (or digest), this run included.
+    shas: HashMap<String, String>,
+    writer: PartitionWriter,
+    seen: Seen,
+    pending_files: Vec<FileEntry>,
+    files_since_commit: usize,
+    events_since_commit: u64,
+    handled: usize,
+    partitions: BTreeSet<String>,
+    summary: Summary,
+}
+
+impl Run<'_> {
+    /// Makes sure `day`'s dedup shard is resident, rebuilding it from what is stored.
+    /// `extra` are rows of `day` accepted but not handed to the writer yet.
+    fn ensure_day(&mut self, day: i32, extra: &[(Option<u64>, u64)]) -> Result<(), Error> {
+        if self.seen.is_resident(day) {
+            return Ok(());
+        }
+        self.writer.settle(day)?;
+        let partition = partition_of(day);
+        let mut keys = Vec::new();
+        let mut files: Vec<PathBuf> = self
+            .manifest
+            .data_files_of(&partition)
+            .map(|d| self.dataset.join(&d.path))
+            .collect();
+        files.extend(self.writer.run_files(day).iter().cloned());
+        for p in files {
+            read_keys(&p, &mut keys)?;
+        }
+        for b in self.writer.buffered(day) {
+            keys_of_batch(b, &mut keys);
+        }
+        keys.extend_from_slice(extra);
+        self.seen.load(day, &keys);
+        Ok(())
+    }
+
+    fn entry(&self, r: &FileResult, status: Status) -> FileEntry {
+        FileEntry {
+            path: r.path.clone(),
+            size: r.size,
+            mtime_ns: r.mtime_ns,
+            sha256: r.sha256.clone(),
+            kind: None,
+            gzip: None,
+            events_read: 0,
+            events_new: 0,
+            duplicates: 0,
+            collisions: 0,
+            status,
+            reason_kind: None,
+            reason: None,
+        }
+    }
+
+    fn handle(&mut self, r: FileResult) -> Result<(), Error> {
+        let mut events = 0;
+        match r.outcome {
+            Outcome::Skipped => self.summary.skipped_files += 1,
+            Outcome::Failed(ref e) => {
+                let reason = format!("{}: {e}", r.path);
+                let mut ent = self.entry(&r, Status::Quarantined);
+                if !e.is_content_error() {
+                    ent.sha256 = None;
+                }
+                ent.reason_kind = Some(e.kind());
+                ent.reason = Some(reason.clone());
+                self.summary.quarantined.push(Quarantined {
+                    path: r.path.clone(),
+                    kind: e.kind(),
+                    reason,
+                });
+                self.pending_files.push(ent);
+            }
+            Outcome::Decoded(ref d) => {
+                let sha = r.sha256.clone().unwrap_or_default();
+                let mut ent = self.entry(&r, Status::Ingested);
+                ent.kind = Some(d.kind);
+                ent.gzip = Some(d.gzip);
+                ent.events_read = d.records() as u64;
+                events = ent.events_read;
+                if let Some(first) = self.shas.get(&sha) {
+                    if *first == r.path {
+                        ent.status = Status::SkippedAlreadyIngested;
+                        self.summary.skipped_files += 1;
+                    } else {
+                        ent.status = Status::DuplicateFile;
+                        self.summary.duplicate_files += 1;
+                    }
+                } else if d.kind == Kind::Digest {
+                    ent.status = Status::Digest;
+                    self.summary.digests += 1;
+                    self.shas.insert(sha, r.path.clone());
+                } else {
+                    self.store(d, &mut ent)?;
+                    self.shas.insert(sha, r.path.clone());
+                }
+                self.summary.events_read += ent.events_read;
+                self.pending_files.push(ent);
+            }
+        }
+        self.progress.file_done(r.size, events);
+        self.files_since_commit += 1;
+        self.handled += 1;
+        if let Some(n) = self.cfg.abort_after_files()
+            && self.handled >= n
+        {
+            return Err(Error::Aborted {
+                files: self.handled,
+            });
+        }
+        if self.files_since_commit >= self.cfg.commit_every_files()
+            || self.events_since_commit >= self.cfg.commit_every_events()
+        {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Dedups the rows of one decoded file and hands the new ones to the writer.
+    fn store(&mut self, d: &Decoded, ent: &mut FileEntry) -> Result<(), Error> {
+        let mut offset = 0;
+        for batch in &d.batches {
+            let keys = &d.keys[offset..offset + batch.num_rows()];
+            offset += batch.num_rows();
+            let mut by_day: Vec<(i32, Vec<u32>)> = Vec::new();
+            let mut kept = 0usize;
+            for (i, k) in keys.iter().enumerate() {
+                if !self.seen.is_resident(k.day) {
+                    // Rows of this day already accepted from this batch are
+                    // not in the writer yet: the reloaded shard must know them.
+                    let extra: Vec<(Option<u64>, u64)> = by_day
+                        .iter()
+                        .filter(|(d, _)| *d == k.day)
+                        .flat_map(|(_, v)| {
+                            v.iter()
+                                .map(|&j| (keys[j as usize].event_id, keys[j as usize].record_hash))
+                        })
+                        .collect();
+                    self.ensure_day(k.day, &extra)?;
+                }
+                match self.seen.check(k) {
+                    Verdict::Duplicate => {
+                        ent.duplicates += 1;
+                        continue;
+                    }
+                    Verdict::Collision => ent.collisions += 1,
+                    Verdict::New => {}
+                }
+                kept += 1;
+                match by_day.iter_mut().find(|(d, _)| *d == k.day) {
+                    Some((_, v)) => v.push(i as u32),
+                    None => by_day.push((k.day, vec![i as u32])),
+                }
+            }
+            ent.events_new += kept as u64;
+            if by_day.len() == 1 && kept == batch.num_rows() {
+                let day = by_day[0].0;
+                self.push(day, batch.clone())?;
+            } else {
+                for (day, idx) in by_day {
+                    let idx = UInt32Array::from(idx);
+                    let part = arrow::compute::take_record_batch(batch, &idx)?;
+                    self.push(day, part)?;
+                }
+            }
+        }
+        self.summary.duplicates += ent.duplicates;
+        self.summary.collisions += ent.collisions;
+        self.summary.events_new += ent.events_new;
+        self.events_since_commit += ent.events_new;
+        Ok(())
+    }
+
+    fn push(&mut self, day: i32, b: RecordBatch) -> Result<(), Error> {
+        self.partitions.insert(partition_of(day));
+        self.writer.push(day, b)
+    }
+
+    /// Flushes every buffer, makes the files durable, then writes the
+    /// manifest commit that lists them.
+    fn commit(&mut self) -> Result<(), Error> {
+        self.files_since_commit = 0;
+        self.events_since_commit = 0;
+        self.writer.flush_all()?;
+        let data = self.writer.take_pending()?;
+        if data.is_empty() && self.pending_files.is_empty() {
+            return Ok(());
+        }
+        let n = self.manifest.commits + 1;
+        manifest::write_commit(self.dataset, n, &self.run_id, &data, &self.pending_files)?;
+        self.summary.data_files_written += data.len() as u64;
+        self.summary.commits += 1;
+        self.manifest.commits = n;
+        self.manifest.data_files.extend(data);
+        self.manifest.files.append(&mut self.pending_files);
+        Ok(())
+    }
+}
+
+/// Reads the `eventID` and `record_hash` columns of a data file.
+fn read_keys(path: &Path, out: &mut Vec<(Option<u64>, u64)>) -> Result<(), Error> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| Error::parquet(path, e))?;
+    let schema = b.schema().clone();
+    let idx: Vec<usize> = [
+        backtrail_model::schema::col::EVENT_ID,
+        backtrail_model::schema::col::RECORD_HASH,
+    ]
+    .iter()
+    .filter_map(|c| schema.index_of(c).ok())
+    .collect();
+    let mask = ProjectionMask::roots(b.parquet_schema(), idx);
+    let reader = b
+        .with_projection(mask)
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|e| Error::parquet(path, e))?;
+    for batch in reader {
+        let batch = batch?;
+        keys_of_batch(&batch, out);
+    }
+    Ok(())
+}
+
+fn run_id() -> String {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{ms:x}{:04x}", std::process::id() & 0xffff)
+}
+
+/// Ingests every file under `inputs` into `dataset` (created if needed).
+///
+/// Bad files are quarantined and listed in the summary; the run goes on.
+/// Re-running adds only files (and records) not stored yet. A run that is
+/// killed leaves the dataset readable; the next run completes it.
+pub fn ingest(
+    inputs: &[PathBuf],
+    dataset: &Path,
+    cfg: &IngestConfig,
+    progress: &dyn Progress,
+) -> Result<Summary, Error> {
+    let t0 = Instant::now();
+    let mut files = discover(inputs)?;
+    files.retain(|f| !f.path.starts_with(dataset));
+    let bytes: u64 = files.iter().map(|f| f.size).sum();
+    progress.start(files.len() as u64, bytes);
+
+    for d in [
+        manifest::events_dir(dataset),
+        manifest::manifest_dir(dataset),
+    ] {
+        fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
+    }
+    let manifest = manifest::read_manifest(dataset)?;
+    let orphans = manifest::remove_orphans(dataset, &manifest)?;
+
+    let mut known: HashMap<String, (u64, Option<u64>)> = HashMap::new();
+    let mut shas = HashMap::new();
+    for f in &manifest.files {
+        let content_known = matches!(
+            f.status,
+            Status::Ingested
+                | Status::Digest
+                | Status::DuplicateFile
+                | Status::SkippedAlreadyIngested
+        ) || (f.status == Status::Quarantined && f.sha256.is_some());
+        if content_known {
+            known.insert(f.path.clone(), (f.size, f.mtime_ns));
+            if let Some(s) = &f.sha256 {
+                shas.entry(s.clone()).or_insert_with(|| f.path.clone());
+            }
+        } else {
+            known.remove(&f.path);
+        }
+    }
+
+    let threads = cfg.threads();
+    let run_id = run_id();
+    let mut run = Run {
+        dataset,
+        cfg,
+        progress,
+        writer: PartitionWriter::new(dataset, &run_id, cfg)?,
+        run_id,
+        manifest,
+        shas,
+        seen: Seen::new(cfg.resident_days()),
+        pending_files: Vec::new(),
+        files_since_commit: 0,
+        events_since_commit: 0,
+        handled: 0,
+        partitions: BTreeSet::new(),
+        summary: Summary {
+            files: files.len() as u64,
+            bytes,
+            orphans_removed: orphans as u64,
+            ..Summary::default()
+        },
+    };
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("backtrail-decode-{i}"))
+        .build()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let (tx, rx) = crossbeam_channel::bounded::<FileResult>(threads * cfg.queue_per_thread());
+    let stop = AtomicBool::new(false);
+    let limit = cfg.max_inflated_bytes();
+    let result = std::thread::scope(|s| {
+        let producer = s.spawn(|| {
+            pool.install(|| {
+                // rayon may call an init closure many times per thread, so
+                // workers (and their grown buffers) live in a small pool:
+                // at most one per thread, reused file after file.
+                let workers: Mutex<Vec<Worker>> = Mutex::new(Vec::new());
+                files.par_iter().for_each(|f| {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let taken = workers.lock().ok().and_then(|mut v| v.pop());
+                    let mut w = taken.unwrap_or_else(|| Worker {
+                        raw: Vec::new(),
+                        dec: Decoder::new(limit),
+                    });
+                    let r = w.process(f, &known, limit);
+                    if let Ok(mut v) = workers.lock() {
+                        v.push(w);
+                    }
+                    if tx.send(r).is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                });
+            });
+            drop(tx);
+        });
+        let mut outcome = Ok(());
+        for r in &rx {
+            if let Err(e) = run.handle(r) {
+                outcome = Err(e);
+                break;
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        drop(rx);
+        if producer.join().is_err() && outcome.is_ok() {
+            outcome = Err(Error::Internal("a decode worker panicked".into()));
+        }
+        outcome
+    });
+    result?;
+    run.commit()?;
+    manifest::write_quarantine(dataset, &run.manifest)?;
+    let mut summary = run.summary;
+    summary.shard_loads = run.seen.loads();
+    summary.partitions = run.partitions.into_iter().collect();
+    summary.elapsed_ms = t0.elapsed().as_millis() as u64;
+    Ok(summary)
+}
