@@ -12,5 +12,5 @@ python3 -m venv "$work/venv"
 cargo build --quiet -p backtrail
 bin=target/debug/backtrail
 "$bin" gen --out "$work/archive" --events 20000 --seed 7 --scenario leaked-key >/dev/null
-"$bin" ingest "$work/archive" ../shared/corpus --out "$work/data" --json --quiet > "$work/summary.json"
+"$bin" ingest "$work/archive/AWSLogs" ../shared/corpus --out "$work/data" --json --quiet > "$work/summary.json"
 "$work/venv/bin/python" .ci/ecosystem.py "$work/data" "$work/summary.json"

@@ -215,9 +215,8 @@ pub struct TimelineArgs {
 }
 
 fn parse_time(s: &str) -> Result<i64, String> {
-    backtrail_model::time::parse_iso8601(s).ok_or_else(|| {
-        format!("`{s}` is not an RFC 3339 time; write it like 2024-05-01T13:00:00Z")
-    })
+    backtrail_model::time::parse_iso8601(s)
+        .ok_or_else(|| format!("`{s}` is not an RFC 3339 time; write it like 2024-05-01T13:00:00Z"))
 }
 
 #[cfg(test)]
@@ -232,7 +231,8 @@ mod tests {
 
     #[test]
     fn malformed_time_is_a_usage_error() {
-        let err = Cli::try_parse_from(["backtrail", "touched", "b", "--from", "yesterday"]).unwrap_err();
+        let err =
+            Cli::try_parse_from(["backtrail", "touched", "b", "--from", "yesterday"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.to_string().contains("RFC 3339"));
     }

@@ -36,7 +36,11 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let color = io::stderr().is_terminal();
-            let (on, off) = if color { ("\u{1b}[1;31m", "\u{1b}[0m") } else { ("", "") };
+            let (on, off) = if color {
+                ("\u{1b}[1;31m", "\u{1b}[0m")
+            } else {
+                ("", "")
+            };
             // Messages may quote file names and log values: make them inert.
             eprintln!("{on}error{off}: {}", sanitize::visible(&e.to_string()));
             for cause in e.chain().skip(1) {

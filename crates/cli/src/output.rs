@@ -84,8 +84,15 @@ fn truncate(s: &str, max: usize) -> String {
     t
 }
 
-/// Writes rows in `format` (already resolved, not `Auto`).
-pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Map<String, Value>]) -> io::Result<()> {
+/// Writes rows in `format` (already resolved, not `Auto`). A table shows
+/// `table_columns` when given (the ones a person scans first); JSON and CSV
+/// always carry every field.
+pub fn write_rows(
+    out: &mut dyn Write,
+    format: Format,
+    rows: &[Map<String, Value>],
+    table_columns: Option<&[&str]>,
+) -> io::Result<()> {
     match format {
         Format::Json | Format::Auto => {
             for r in rows {
@@ -104,7 +111,20 @@ pub fn write_rows(out: &mut dyn Write, format: Format, rows: &[Map<String, Value
                 write_csv_line(out, cells.iter().map(String::as_str))?;
             }
         }
-        Format::Table => write_table(out, rows, DEFAULT_MAX_CELL)?,
+        Format::Table => match table_columns {
+            Some(cols) => {
+                let narrowed: Vec<Map<String, Value>> = rows
+                    .iter()
+                    .map(|r| {
+                        cols.iter()
+                            .map(|c| ((*c).to_owned(), r.get(*c).cloned().unwrap_or(Value::Null)))
+                            .collect()
+                    })
+                    .collect();
+                write_table(out, &narrowed, DEFAULT_MAX_CELL)?;
+            }
+            None => write_table(out, rows, DEFAULT_MAX_CELL)?,
+        },
     }
     Ok(())
 }
@@ -192,7 +212,7 @@ mod tests {
 
     fn render(f: Format) -> String {
         let mut v = Vec::new();
-        write_rows(&mut v, f, &rows()).unwrap();
+        write_rows(&mut v, f, &rows(), None).unwrap();
         String::from_utf8(v).unwrap()
     }
 

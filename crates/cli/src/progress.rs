@@ -19,7 +19,11 @@ impl Bar {
     pub fn new(visible: bool) -> Self {
         let bar = ProgressBar::with_draw_target(
             Some(0),
-            if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() },
+            if visible {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::hidden()
+            },
         );
         bar.set_style(
             ProgressStyle::with_template(
@@ -28,7 +32,12 @@ impl Bar {
             .expect("static template")
             .progress_chars("=> "),
         );
-        Bar { bar, files: AtomicU64::new(0), total_files: AtomicU64::new(0), events: AtomicU64::new(0) }
+        Bar {
+            bar,
+            files: AtomicU64::new(0),
+            total_files: AtomicU64::new(0),
+            events: AtomicU64::new(0),
+        }
     }
 
     /// Removes the bar from the screen.

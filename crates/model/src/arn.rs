@@ -35,13 +35,22 @@ impl<'a> Arn<'a> {
         if partition.is_empty() || service.is_empty() {
             return None;
         }
-        Some(Arn { partition, service, region, account, resource })
+        Some(Arn {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        })
     }
 
     /// The resource type: the part of `resource` before the first `/` or `:`
     /// (`role`, `user`, `assumed-role`, `key`, `secret`, …).
     pub fn resource_type(&self) -> &'a str {
-        let end = self.resource.find(['/', ':']).unwrap_or(self.resource.len());
+        let end = self
+            .resource
+            .find(['/', ':'])
+            .unwrap_or(self.resource.len());
         &self.resource[..end]
     }
 
@@ -68,7 +77,10 @@ pub fn assumed_role_parts(session_arn: &str) -> Option<(&str, &str)> {
 pub fn role_arn_of_session(session_arn: &str) -> Option<String> {
     let arn = Arn::parse(session_arn)?;
     let (role, _) = assumed_role_parts(session_arn)?;
-    Some(format!("arn:{}:iam::{}:role/{}", arn.partition, arn.account, role))
+    Some(format!(
+        "arn:{}:iam::{}:role/{}",
+        arn.partition, arn.account, role
+    ))
 }
 
 /// The name of a role given as ARN (`arn:aws:iam::A:role/path/NAME` →
@@ -76,9 +88,9 @@ pub fn role_arn_of_session(session_arn: &str) -> Option<String> {
 pub fn role_name(role: &str) -> &str {
     match Arn::parse(role) {
         Some(a) if a.resource_type() == "role" => a.last_segment(),
-        Some(a) if a.resource_type() == "assumed-role" => {
-            assumed_role_parts(role).map(|(r, _)| r).unwrap_or(a.resource)
-        }
+        Some(a) if a.resource_type() == "assumed-role" => assumed_role_parts(role)
+            .map(|(r, _)| r)
+            .unwrap_or(a.resource),
         _ => role,
     }
 }
@@ -111,12 +123,24 @@ mod tests {
         assert_eq!(k.resource_type(), "key");
         let s = Arn::parse("arn:aws:secretsmanager:r:1:secret:db/pass-AbCdEf").unwrap();
         assert_eq!(s.resource_type(), "secret");
-        assert_eq!(Arn::parse("arn:aws:s3:::bucket/key/with:colon").unwrap().resource, "bucket/key/with:colon");
+        assert_eq!(
+            Arn::parse("arn:aws:s3:::bucket/key/with:colon")
+                .unwrap()
+                .resource,
+            "bucket/key/with:colon"
+        );
     }
 
     #[test]
     fn rejects_non_arns() {
-        for s in ["", "arn", "arn:aws", "ec2.amazonaws.com", "arn::iam::1:x", "urn:a:b:c:d:e"] {
+        for s in [
+            "",
+            "arn",
+            "arn:aws",
+            "ec2.amazonaws.com",
+            "arn::iam::1:x",
+            "urn:a:b:c:d:e",
+        ] {
             assert!(Arn::parse(s).is_none(), "{s}");
         }
     }
@@ -125,11 +149,17 @@ mod tests {
     fn assumed_roles() {
         let s = "arn:aws:sts::111122223333:assumed-role/Deploy/i-0abc";
         assert_eq!(assumed_role_parts(s), Some(("Deploy", "i-0abc")));
-        assert_eq!(role_arn_of_session(s).unwrap(), "arn:aws:iam::111122223333:role/Deploy");
+        assert_eq!(
+            role_arn_of_session(s).unwrap(),
+            "arn:aws:iam::111122223333:role/Deploy"
+        );
         assert_eq!(role_name(s), "Deploy");
         assert!(same_role("arn:aws:iam::111122223333:role/x/Deploy", s));
         assert!(same_role("Deploy", "arn:aws:iam::9:role/Deploy"));
-        assert!(!same_role("arn:aws:iam::1:role/Deploy", "arn:aws:iam::2:role/Deploy"));
+        assert!(!same_role(
+            "arn:aws:iam::1:role/Deploy",
+            "arn:aws:iam::2:role/Deploy"
+        ));
     }
 
     proptest::proptest! {

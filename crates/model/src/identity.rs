@@ -5,7 +5,7 @@
 //! credential-issuing calls, what was issued ([`Issuance`]). It reads the
 //! record through [`EventView`], so it works over any JSON representation.
 
-use crate::arn::{assumed_role_parts, role_arn_of_session, Arn};
+use crate::arn::{Arn, assumed_role_parts, role_arn_of_session};
 use crate::time::parse_expiration;
 
 /// `userIdentity.type` values CloudTrail writes.
@@ -178,7 +178,9 @@ fn principal_arn(v: &dyn EventView, ty: Option<&str>) -> Option<String> {
     if let Some(arn) = v.identity("arn").filter(|a| !a.is_empty()) {
         return Some(arn.to_owned());
     }
-    let account = v.identity("accountId").or_else(|| v.top("recipientAccountId"));
+    let account = v
+        .identity("accountId")
+        .or_else(|| v.top("recipientAccountId"));
     match ty {
         Some("Root") => account.map(|a| format!("arn:aws:iam::{a}:root")),
         Some("AWSService") => owned(v.identity("invokedBy")),
@@ -201,7 +203,9 @@ fn parse_mfa(s: &str) -> Option<bool> {
 }
 
 fn issuance(v: &dyn EventView, source: &str, name: &str, actor: Option<&str>) -> Issuance {
-    let account = v.top("recipientAccountId").or_else(|| v.identity("accountId"));
+    let account = v
+        .top("recipientAccountId")
+        .or_else(|| v.identity("accountId"));
     let mut i = Issuance {
         issued_key: owned(v.response("credentials.accessKeyId")),
         expiration_raw: owned(v.response("credentials.expiration")),
@@ -210,7 +214,10 @@ fn issuance(v: &dyn EventView, source: &str, name: &str, actor: Option<&str>) ->
         ..Issuance::default()
     };
     match (source, name) {
-        ("sts.amazonaws.com", "AssumeRole" | "AssumeRoleWithSAML" | "AssumeRoleWithWebIdentity") => {
+        (
+            "sts.amazonaws.com",
+            "AssumeRole" | "AssumeRoleWithSAML" | "AssumeRoleWithWebIdentity",
+        ) => {
             i.target_role_arn = owned(v.request("roleArn"));
             i.issued_session_arn = owned(v.response("assumedRoleUser.arn"));
             i.target_session_name = owned(v.request("roleSessionName")).or_else(|| {
@@ -231,7 +238,11 @@ fn issuance(v: &dyn EventView, source: &str, name: &str, actor: Option<&str>) ->
         }
         ("sts.amazonaws.com", "AssumeRoot") => {
             i.target_role_arn = owned(v.request("targetPrincipal")).map(|p| {
-                if p.starts_with("arn:") { p } else { format!("arn:aws:iam::{p}:root") }
+                if p.starts_with("arn:") {
+                    p
+                } else {
+                    format!("arn:aws:iam::{p}:root")
+                }
             });
         }
         (_, "GetRoleCredentials") => {
@@ -242,12 +253,14 @@ fn issuance(v: &dyn EventView, source: &str, name: &str, actor: Option<&str>) ->
                 (Some(r), None) => Some(r.to_owned()),
                 _ => None,
             };
-            i.target_session_name = owned(v.identity("userName"))
-                .or_else(|| owned(v.identity("onBehalfOf.userId")));
+            i.target_session_name =
+                owned(v.identity("userName")).or_else(|| owned(v.identity("onBehalfOf.userId")));
         }
         ("iam.amazonaws.com", "CreateAccessKey") => {
             i.issued_key = owned(v.response("accessKey.accessKeyId"));
-            let user = v.request("userName").or_else(|| v.response("accessKey.userName"));
+            let user = v
+                .request("userName")
+                .or_else(|| v.response("accessKey.userName"));
             i.target_role_arn = match (user, account) {
                 (Some(u), Some(a)) => Some(format!("arn:aws:iam::{a}:user/{u}")),
                 _ => actor.map(str::to_owned),
@@ -340,22 +353,43 @@ mod tests {
             .with("eventSource", "sts.amazonaws.com")
             .with("eventName", "AssumeRole")
             .with("userIdentity.type", "AssumedRole")
-            .with("userIdentity.arn", "arn:aws:sts::111:assumed-role/Ops/alice")
+            .with(
+                "userIdentity.arn",
+                "arn:aws:sts::111:assumed-role/Ops/alice",
+            )
             .with("userIdentity.accessKeyId", "ASIAAAA")
-            .with("userIdentity.sessionContext.sessionIssuer.arn", "arn:aws:iam::111:role/team/Ops")
-            .with("userIdentity.sessionContext.attributes.mfaAuthenticated", "true")
+            .with(
+                "userIdentity.sessionContext.sessionIssuer.arn",
+                "arn:aws:iam::111:role/team/Ops",
+            )
+            .with(
+                "userIdentity.sessionContext.attributes.mfaAuthenticated",
+                "true",
+            )
             .with("requestParameters.roleArn", "arn:aws:iam::222:role/Admin")
             .with("requestParameters.roleSessionName", "x")
             .with("responseElements.credentials.accessKeyId", "ASIABBBB")
-            .with("responseElements.credentials.expiration", "Sep 14, 2020, 7:14:11 AM")
-            .with("responseElements.assumedRoleUser.arn", "arn:aws:sts::222:assumed-role/Admin/x");
+            .with(
+                "responseElements.credentials.expiration",
+                "Sep 14, 2020, 7:14:11 AM",
+            )
+            .with(
+                "responseElements.assumedRoleUser.arn",
+                "arn:aws:sts::222:assumed-role/Admin/x",
+            );
         let d = derive(&m);
-        assert_eq!(d.role_arn.as_deref(), Some("arn:aws:iam::111:role/team/Ops"));
+        assert_eq!(
+            d.role_arn.as_deref(),
+            Some("arn:aws:iam::111:role/team/Ops")
+        );
         assert_eq!(d.session_name.as_deref(), Some("alice"));
         assert_eq!(d.mfa, Some(true));
         let i = d.issuance.unwrap();
         assert_eq!(i.issued_key.as_deref(), Some("ASIABBBB"));
-        assert_eq!(i.target_role_arn.as_deref(), Some("arn:aws:iam::222:role/Admin"));
+        assert_eq!(
+            i.target_role_arn.as_deref(),
+            Some("arn:aws:iam::222:role/Admin")
+        );
         assert!(i.expiration.is_some());
     }
 
@@ -364,11 +398,17 @@ mod tests {
         let root = Map::default()
             .with("userIdentity.type", "Root")
             .with("userIdentity.accountId", "123");
-        assert_eq!(derive(&root).principal_arn.as_deref(), Some("arn:aws:iam::123:root"));
+        assert_eq!(
+            derive(&root).principal_arn.as_deref(),
+            Some("arn:aws:iam::123:root")
+        );
         let svc = Map::default()
             .with("userIdentity.type", "AWSService")
             .with("userIdentity.invokedBy", "ec2.amazonaws.com");
-        assert_eq!(derive(&svc).principal_arn.as_deref(), Some("ec2.amazonaws.com"));
+        assert_eq!(
+            derive(&svc).principal_arn.as_deref(),
+            Some("ec2.amazonaws.com")
+        );
     }
 
     #[test]
@@ -390,7 +430,10 @@ mod tests {
             .with("responseElements.accessKey.accessKeyId", "AKIANEW");
         let i = derive(&m).issuance.unwrap();
         assert_eq!(i.issued_key.as_deref(), Some("AKIANEW"));
-        assert_eq!(i.target_role_arn.as_deref(), Some("arn:aws:iam::123:user/backdoor"));
+        assert_eq!(
+            i.target_role_arn.as_deref(),
+            Some("arn:aws:iam::123:user/backdoor")
+        );
     }
 
     #[test]

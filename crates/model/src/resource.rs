@@ -32,7 +32,12 @@ fn push(out: &mut Vec<String>, s: String) {
 
 /// The ARN for a name given in request parameter `key` of a call to
 /// `ctx.event_source`, if the pair names a resource.
-pub fn arn_for_param(ctx: &Context<'_>, key: &str, value: &str, params: &[(&str, &str)]) -> Option<String> {
+pub fn arn_for_param(
+    ctx: &Context<'_>,
+    key: &str,
+    value: &str,
+    params: &[(&str, &str)],
+) -> Option<String> {
     if value.is_empty() {
         return None;
     }
@@ -40,7 +45,10 @@ pub fn arn_for_param(ctx: &Context<'_>, key: &str, value: &str, params: &[(&str,
     if value.starts_with("arn:") {
         return Arn::parse(value).map(|_| value.to_owned());
     }
-    let svc = ctx.event_source.strip_suffix(".amazonaws.com").unwrap_or(ctx.event_source);
+    let svc = ctx
+        .event_source
+        .strip_suffix(".amazonaws.com")
+        .unwrap_or(ctx.event_source);
     Some(match (svc, key) {
         ("s3", "bucketName") => {
             let obj = params.iter().find(|(k, _)| *k == "key").map(|(_, v)| *v);
@@ -57,13 +65,17 @@ pub fn arn_for_param(ctx: &Context<'_>, key: &str, value: &str, params: &[(&str,
             }
         }
         ("kms", "aliasName") => format!("arn:{p}:kms:{r}:{a}:{value}"),
-        ("secretsmanager", "secretId" | "name") => format!("arn:{p}:secretsmanager:{r}:{a}:secret:{value}"),
+        ("secretsmanager", "secretId" | "name") => {
+            format!("arn:{p}:secretsmanager:{r}:{a}:secret:{value}")
+        }
         ("dynamodb", "tableName") => format!("arn:{p}:dynamodb:{r}:{a}:table/{value}"),
         ("ec2", "snapshotId" | "sourceSnapshotId") => format!("arn:{p}:ec2:{r}::snapshot/{value}"),
         ("ec2", "imageId") => format!("arn:{p}:ec2:{r}::image/{value}"),
         ("ec2", "volumeId") => format!("arn:{p}:ec2:{r}:{a}:volume/{value}"),
         ("rds", "dBSnapshotIdentifier") => format!("arn:{p}:rds:{r}:{a}:snapshot:{value}"),
-        ("rds", "dBClusterSnapshotIdentifier") => format!("arn:{p}:rds:{r}:{a}:cluster-snapshot:{value}"),
+        ("rds", "dBClusterSnapshotIdentifier") => {
+            format!("arn:{p}:rds:{r}:{a}:cluster-snapshot:{value}")
+        }
         ("rds", "dBInstanceIdentifier") => format!("arn:{p}:rds:{r}:{a}:db:{value}"),
         ("backup", "backupVaultName") => format!("arn:{p}:backup:{r}:{a}:backup-vault:{value}"),
         ("backup", "backupPlanId") => format!("arn:{p}:backup:{r}:{a}:backup-plan:{value}"),
@@ -72,7 +84,10 @@ pub fn arn_for_param(ctx: &Context<'_>, key: &str, value: &str, params: &[(&str,
         ("iam", "userName") => format!("arn:{p}:iam::{a}:user/{value}"),
         ("iam", "groupName") => format!("arn:{p}:iam::{a}:group/{value}"),
         ("cloudtrail", "name" | "trailName") => format!("arn:{p}:cloudtrail:{r}:{a}:trail/{value}"),
-        ("ssm", "name") => format!("arn:{p}:ssm:{r}:{a}:parameter/{}", value.trim_start_matches('/')),
+        ("ssm", "name") => format!(
+            "arn:{p}:ssm:{r}:{a}:parameter/{}",
+            value.trim_start_matches('/')
+        ),
         ("guardduty", "detectorId") => format!("arn:{p}:guardduty:{r}:{a}:detector/{value}"),
         ("logs", "logGroupName") => format!("arn:{p}:logs:{r}:{a}:log-group:{value}"),
         ("sqs", "queueUrl") => {
@@ -99,7 +114,11 @@ pub fn resource_arns<'a>(
     // SSM's GetParameters lists names in an array the caller flattens to
     // repeated "names" pairs; every pair is examined.
     for (k, v) in params {
-        let key = if *k == "names" && ctx.event_source.starts_with("ssm.") { "name" } else { k };
+        let key = if *k == "names" && ctx.event_source.starts_with("ssm.") {
+            "name"
+        } else {
+            k
+        };
         if let Some(arn) = arn_for_param(ctx, key, v, params) {
             push(&mut out, arn);
         }
@@ -112,28 +131,90 @@ mod tests {
     use super::*;
 
     fn ctx(src: &'static str) -> Context<'static> {
-        Context { event_source: src, region: "us-east-1", account: "111122223333", partition: "aws" }
+        Context {
+            event_source: src,
+            region: "us-east-1",
+            account: "111122223333",
+            partition: "aws",
+        }
     }
+
+    /// One case: event source, request parameters, expected ARNs.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
 
     #[test]
     fn table() {
-        let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
-            ("s3.amazonaws.com", &[("bucketName", "b"), ("key", "a/b.txt")], &["arn:aws:s3:::b/a/b.txt"]),
-            ("s3.amazonaws.com", &[("bucketName", "b")], &["arn:aws:s3:::b"]),
-            ("kms.amazonaws.com", &[("keyId", "alias/prod")], &["arn:aws:kms:us-east-1:111122223333:alias/prod"]),
-            ("kms.amazonaws.com", &[("keyId", "1234")], &["arn:aws:kms:us-east-1:111122223333:key/1234"]),
-            ("secretsmanager.amazonaws.com", &[("secretId", "db")], &["arn:aws:secretsmanager:us-east-1:111122223333:secret:db"]),
-            ("dynamodb.amazonaws.com", &[("tableName", "t")], &["arn:aws:dynamodb:us-east-1:111122223333:table/t"]),
-            ("ec2.amazonaws.com", &[("snapshotId", "snap-1")], &["arn:aws:ec2:us-east-1::snapshot/snap-1"]),
-            ("backup.amazonaws.com", &[("backupVaultName", "v"), ("recoveryPointArn", "arn:aws:backup:us-east-1:111122223333:recovery-point:rp1")],
-                &["arn:aws:backup:us-east-1:111122223333:backup-vault:v", "arn:aws:backup:us-east-1:111122223333:recovery-point:rp1"]),
-            ("lambda.amazonaws.com", &[("functionName", "arn:aws:lambda:us-east-1:1:function:f")], &["arn:aws:lambda:us-east-1:1:function:f"]),
-            ("ssm.amazonaws.com", &[("names", "/prod/db"), ("names", "x")],
-                &["arn:aws:ssm:us-east-1:111122223333:parameter/prod/db", "arn:aws:ssm:us-east-1:111122223333:parameter/x"]),
+        let cases: &[Case<'_>] = &[
+            (
+                "s3.amazonaws.com",
+                &[("bucketName", "b"), ("key", "a/b.txt")],
+                &["arn:aws:s3:::b/a/b.txt"],
+            ),
+            (
+                "s3.amazonaws.com",
+                &[("bucketName", "b")],
+                &["arn:aws:s3:::b"],
+            ),
+            (
+                "kms.amazonaws.com",
+                &[("keyId", "alias/prod")],
+                &["arn:aws:kms:us-east-1:111122223333:alias/prod"],
+            ),
+            (
+                "kms.amazonaws.com",
+                &[("keyId", "1234")],
+                &["arn:aws:kms:us-east-1:111122223333:key/1234"],
+            ),
+            (
+                "secretsmanager.amazonaws.com",
+                &[("secretId", "db")],
+                &["arn:aws:secretsmanager:us-east-1:111122223333:secret:db"],
+            ),
+            (
+                "dynamodb.amazonaws.com",
+                &[("tableName", "t")],
+                &["arn:aws:dynamodb:us-east-1:111122223333:table/t"],
+            ),
+            (
+                "ec2.amazonaws.com",
+                &[("snapshotId", "snap-1")],
+                &["arn:aws:ec2:us-east-1::snapshot/snap-1"],
+            ),
+            (
+                "backup.amazonaws.com",
+                &[
+                    ("backupVaultName", "v"),
+                    (
+                        "recoveryPointArn",
+                        "arn:aws:backup:us-east-1:111122223333:recovery-point:rp1",
+                    ),
+                ],
+                &[
+                    "arn:aws:backup:us-east-1:111122223333:backup-vault:v",
+                    "arn:aws:backup:us-east-1:111122223333:recovery-point:rp1",
+                ],
+            ),
+            (
+                "lambda.amazonaws.com",
+                &[("functionName", "arn:aws:lambda:us-east-1:1:function:f")],
+                &["arn:aws:lambda:us-east-1:1:function:f"],
+            ),
+            (
+                "ssm.amazonaws.com",
+                &[("names", "/prod/db"), ("names", "x")],
+                &[
+                    "arn:aws:ssm:us-east-1:111122223333:parameter/prod/db",
+                    "arn:aws:ssm:us-east-1:111122223333:parameter/x",
+                ],
+            ),
             ("ec2.amazonaws.com", &[("instanceType", "t3.micro")], &[]),
         ];
         for (src, params, want) in cases {
-            assert_eq!(resource_arns(&ctx(src), [], params), *want, "{src} {params:?}");
+            assert_eq!(
+                resource_arns(&ctx(src), [], params),
+                *want,
+                "{src} {params:?}"
+            );
         }
     }
 

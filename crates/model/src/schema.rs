@@ -168,17 +168,26 @@ pub mod user_identity {
     pub const SESSION_ISSUER_STRINGS: [&str; 5] =
         ["type", "principalId", "arn", "accountId", "userName"];
     /// `sessionContext` string leaves (besides the two structs).
-    pub const SESSION_CONTEXT_STRINGS: [&str; 4] =
-        ["sourceIdentity", "ec2RoleDelivery", "ec2IssuedInVPC", "assumedRoot"];
+    pub const SESSION_CONTEXT_STRINGS: [&str; 4] = [
+        "sourceIdentity",
+        "ec2RoleDelivery",
+        "ec2IssuedInVPC",
+        "assumedRoot",
+    ];
     /// `sessionContext` fields kept as JSON text.
     pub const SESSION_CONTEXT_JSON: [&str; 1] = ["webIdFederationData"];
 }
 
 /// Sub-field names of `tlsDetails`.
-pub const TLS_DETAILS_STRINGS: [&str; 3] = ["tlsVersion", "cipherSuite", "clientProvidedHostHeader"];
+pub const TLS_DETAILS_STRINGS: [&str; 3] =
+    ["tlsVersion", "cipherSuite", "clientProvidedHostHeader"];
 /// Sub-field names of `addendum`.
-pub const ADDENDUM_STRINGS: [&str; 4] =
-    ["reason", "updatedFields", "originalRequestID", "originalEventID"];
+pub const ADDENDUM_STRINGS: [&str; 4] = [
+    "reason",
+    "updatedFields",
+    "originalRequestID",
+    "originalEventID",
+];
 /// Sub-field names of each `resources[]` element.
 pub const RESOURCE_STRINGS: [&str; 3] = ["ARN", "accountId", "type"];
 

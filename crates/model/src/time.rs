@@ -97,7 +97,8 @@ pub fn parse_iso8601(s: &str) -> Option<i64> {
     }
     let offset = match rest {
         b"" | b"Z" | b"z" => 0,
-        [sign @ (b'+' | b'-'), hh1, hh2, b':', mm1, mm2] | [sign @ (b'+' | b'-'), hh1, hh2, mm1, mm2] => {
+        [sign @ (b'+' | b'-'), hh1, hh2, b':', mm1, mm2]
+        | [sign @ (b'+' | b'-'), hh1, hh2, mm1, mm2] => {
             let hh = num(&[*hh1, *hh2])?;
             let mm = num(&[*mm1, *mm2])?;
             let o = i64::from(hh * 3600 + mm * 60) * MICROS_PER_SEC;
@@ -196,7 +197,10 @@ mod tests {
     fn iso_forms() {
         let base = parse_iso8601("2020-09-14T07:14:11Z").unwrap();
         assert_eq!(base, 1_600_067_651 * MICROS_PER_SEC);
-        assert_eq!(parse_iso8601("2020-09-14T07:14:11.5Z"), Some(base + 500_000));
+        assert_eq!(
+            parse_iso8601("2020-09-14T07:14:11.5Z"),
+            Some(base + 500_000)
+        );
         assert_eq!(parse_iso8601("2020-09-14T09:14:11+02:00"), Some(base));
         assert_eq!(parse_iso8601("2020-09-14T07:14:11"), Some(base));
         assert_eq!(parse_iso8601("2020-09-14 07:14:11Z"), Some(base));
@@ -224,10 +228,17 @@ mod tests {
 
     #[test]
     fn format_round_trips() {
-        for s in ["2020-09-14T07:14:11Z", "1999-12-31T23:59:59.25Z", "2024-02-29T00:00:00.000001Z"] {
+        for s in [
+            "2020-09-14T07:14:11Z",
+            "1999-12-31T23:59:59.25Z",
+            "2024-02-29T00:00:00.000001Z",
+        ] {
             assert_eq!(format_event_time(parse_iso8601(s).unwrap()), s);
         }
-        assert_eq!(format_date(parse_iso8601("2024-02-29T23:59:59Z").unwrap()), "2024-02-29");
+        assert_eq!(
+            format_date(parse_iso8601("2024-02-29T23:59:59Z").unwrap()),
+            "2024-02-29"
+        );
         assert_eq!(format_date(-1), "1969-12-31");
     }
 

@@ -1,0 +1,76 @@
+//! `backtrail ingest`: archive → dataset, then the index of the touched days.
+
+use std::io::{self, IsTerminal};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use backtrail_ingest::{IngestConfig, Summary};
+
+use crate::args::IngestArgs;
+use crate::progress::Bar;
+use crate::sanitize::visible;
+
+/// Ingests, updates the index, prints the summary.
+pub fn run(a: &IngestArgs) -> Result<ExitCode> {
+    let summary = ingest(a)?;
+    if !a.no_index {
+        super::index::update(&a.out, &summary.partitions, a.quiet)?;
+    }
+    if a.json {
+        serde_json::to_writer(io::stdout().lock(), &summary)?;
+        println!();
+    } else if !a.quiet {
+        print_summary(&summary);
+    }
+    if a.strict && !summary.quarantined.is_empty() {
+        eprintln!(
+            "error: {} file(s) quarantined and --strict is set; see the list above or {}/manifest",
+            summary.quarantined.len(),
+            a.out.display()
+        );
+        return Ok(ExitCode::from(crate::EXIT_FAILURE));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the ingest with a progress bar on a terminal.
+pub fn ingest(a: &IngestArgs) -> Result<Summary> {
+    let mut cfg = IngestConfig::builder();
+    if let Some(t) = a.threads {
+        cfg = cfg.threads(t);
+    }
+    if let Some(b) = a.max_inflated_bytes {
+        cfg = cfg.max_inflated_bytes(b);
+    }
+    let cfg = cfg.build();
+    let bar = Bar::new(!a.quiet && !a.json && io::stderr().is_terminal());
+    let result = backtrail_ingest::ingest(&a.inputs, &a.out, &cfg, &bar);
+    bar.finish();
+    result.with_context(|| format!("ingesting into {}", a.out.display()))
+}
+
+/// The human summary: counts, then each quarantined file with its reason.
+pub fn print_summary(s: &Summary) {
+    let secs = s.elapsed_ms as f64 / 1000.0;
+    println!(
+        "{} files ({:.1} MB) in {:.1}s: {} events read, {} new, {} duplicates, {} eventID collisions kept, {} digests, {} files already ingested",
+        s.files,
+        s.bytes as f64 / 1e6,
+        secs,
+        s.events_read,
+        s.events_new,
+        s.duplicates,
+        s.collisions,
+        s.digests,
+        s.skipped_files,
+    );
+    if secs > 0.0 {
+        println!("{:.0} events/s", s.events_read as f64 / secs);
+    }
+    if !s.quarantined.is_empty() {
+        println!("{} file(s) quarantined:", s.quarantined.len());
+        for q in &s.quarantined {
+            println!("  {}: {}", visible(&q.path), visible(&q.reason));
+        }
+    }
+}
