@@ -77,10 +77,11 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode> {
     };
     let s = super::ingest::ingest(&ingest_args)?;
     println!(
-        "  ingested {} records: {} stored, {} duplicate deliveries dropped, {} digests, {} quarantined, in {:.1}s",
+        "  ingested {} records: {} stored, {} duplicates dropped ({} files delivered twice), {} digests, {} quarantined, in {:.1}s",
         s.events_read,
         s.events_new,
-        s.duplicates,
+        s.events_read - s.events_new,
+        s.duplicate_files,
         s.digests,
         s.quarantined.len(),
         s.elapsed_ms as f64 / 1000.0

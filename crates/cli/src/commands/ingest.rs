@@ -24,7 +24,7 @@ pub fn run(a: &IngestArgs) -> Result<ExitCode> {
     }
     if a.strict && !summary.quarantined.is_empty() {
         eprintln!(
-            "error: {} file(s) quarantined and --strict is set; see the list above or {}/manifest",
+            "error: {} file(s) quarantined and --strict is set; see the list above or {}/quarantine.jsonl",
             summary.quarantined.len(),
             a.out.display()
         );
@@ -53,24 +53,29 @@ pub fn ingest(a: &IngestArgs) -> Result<Summary> {
 pub fn print_summary(s: &Summary) {
     let secs = s.elapsed_ms as f64 / 1000.0;
     println!(
-        "{} files ({:.1} MB) in {:.1}s: {} events read, {} new, {} duplicates, {} eventID collisions kept, {} digests, {} files already ingested",
+        "{} files ({:.1} MB) in {:.1}s ({:.0} events/s)",
         s.files,
         s.bytes as f64 / 1e6,
         secs,
-        s.events_read,
-        s.events_new,
-        s.duplicates,
-        s.collisions,
-        s.digests,
-        s.skipped_files,
+        if secs > 0.0 {
+            s.events_read as f64 / secs
+        } else {
+            0.0
+        }
     );
-    if secs > 0.0 {
-        println!("{:.0} events/s", s.events_read as f64 / secs);
-    }
+    println!(
+        "  {} events read, {} new, {} duplicate deliveries dropped, {} eventID collisions kept",
+        s.events_read, s.events_new, s.duplicates, s.collisions
+    );
+    println!(
+        "  {} files identical to one already read (same SHA-256, e.g. org and account trail), {} already ingested, {} digests",
+        s.duplicate_files, s.skipped_files, s.digests
+    );
     if !s.quarantined.is_empty() {
         println!("{} file(s) quarantined:", s.quarantined.len());
         for q in &s.quarantined {
-            println!("  {}: {}", visible(&q.path), visible(&q.reason));
+            // The reason already names the file.
+            println!("  {}", visible(&q.reason));
         }
     }
 }
