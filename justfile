@@ -29,6 +29,6 @@ bench *ARGS:
 bench-quick:
     cargo run --release -p backtrail-bench -- --sizes 1000000
 
-# Compile (and briefly run) the fuzz targets; needs `cargo install cargo-fuzz`.
+# Coverage-guided fuzzing on stable (targets: decode, gunzip, model_parsers).
 fuzz target="decode" secs="60":
-    cargo fuzz run {{target}} -- -max_total_time={{secs}}
+    bash fuzz/run.sh {{target}} {{secs}}
