@@ -1,7 +1,7 @@
 """DuckDB converting a CloudTrail archive to Parquet: the baseline for ingest.
 
-Usage: duckdb_ingest.py ARCHIVE_DIR OUT_FILE THREADS
-Reads every CloudTrail delivery file (not digests) with read_json and an
+Usage: duckdb_ingest.py LOGS_DIR OUT_FILE THREADS
+Reads every .json.gz under LOGS_DIR (digest files have no Records and add no rows) with read_json and an
 explicit schema that keeps the free-form parts as JSON text, unnests the
 Records and COPYs them to one Parquet file. Prints the row count.
 """
@@ -28,7 +28,7 @@ record = (
 con = duckdb.connect()
 con.execute(f"SET threads = {threads}")
 con.execute("SET preserve_insertion_order = false")
-glob = f"{archive}/AWSLogs/**/CloudTrail/**/*.json.gz"
+glob = f"{archive}/**/*.json.gz"
 con.execute(
     f"""COPY (
           SELECT r.* FROM (

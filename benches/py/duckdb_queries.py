@@ -1,6 +1,6 @@
 """Runs the DuckDB equivalents of backtrail's queries over the same Parquet.
 
-Usage: duckdb_queries.py DATASET REPEATS THREADS < queries.json
+Usage: duckdb_queries.py DATASET REPEATS THREADS [QUERIES_FILE] (else stdin)
 queries.json: [{"name": ..., "sql": ...}] where SQL reads the view `events`.
 Prints one JSON object: {name: {"warm_ms": [...], "rows": n}} — the first
 run of each query is a warm-up and not reported.
@@ -14,7 +14,7 @@ import time
 import duckdb
 
 data, repeats, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-queries = json.load(sys.stdin)
+queries = json.load(open(sys.argv[4]) if len(sys.argv) > 4 else sys.stdin)
 con = duckdb.connect()
 con.execute(f"SET threads = {threads}")
 con.execute(

@@ -103,4 +103,28 @@ impl Duck {
         }
         Ok(serde_json::from_slice(&out.stdout)?)
     }
+
+    /// One query in a fresh DuckDB process, timed as a whole process
+    /// (interpreter start, `import duckdb`, connect, query, fetch).
+    pub fn fresh_process(
+        &self,
+        dataset: &Path,
+        query: &serde_json::Value,
+        threads: usize,
+    ) -> Result<std::time::Duration> {
+        let file =
+            std::env::temp_dir().join(format!("backtrail-bench-q-{}.json", std::process::id()));
+        std::fs::write(
+            &file,
+            serde_json::Value::Array(vec![query.clone()]).to_string(),
+        )?;
+        let r = run(Command::new(&self.python)
+            .arg(self.scripts.join("duckdb_queries.py"))
+            .arg(dataset)
+            .arg("0")
+            .arg(threads.to_string())
+            .arg(&file));
+        let _ = std::fs::remove_file(&file);
+        Ok(r?.wall)
+    }
 }

@@ -87,7 +87,7 @@ pub fn workload(truth: &Value) -> Result<Vec<Query>> {
             name: "touched",
             args: vec!["touched".into(), bucket.clone()],
             sql: format!(
-                "SELECT {common} FROM events WHERE len(list_filter(resource_arns, x -> x = 'arn:aws:s3:::{b}' OR starts_with(x, 'arn:aws:s3:::{b}/'))) > 0 ORDER BY eventTime",
+                "SELECT {common} FROM events WHERE len(list_filter(resource_arns, lambda x: x = 'arn:aws:s3:::{b}' OR starts_with(x, 'arn:aws:s3:::{b}/'))) > 0 ORDER BY eventTime",
                 b = q(&bucket)
             ),
         },

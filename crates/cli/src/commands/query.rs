@@ -113,6 +113,17 @@ pub fn print<T: Serialize>(
     table: &[&str],
     what: &str,
 ) -> Result<ExitCode> {
+    // JSON lines need no column selection: stream the rows as they are,
+    // without building an intermediate map per row (large answers).
+    if !rows.is_empty() && q.format.resolve(io::stdout().is_terminal()) == Format::Json {
+        let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+        for r in rows {
+            serde_json::to_writer(&mut out, r)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
     print_objects(q, to_objects(rows)?, table, what)
 }
 
