@@ -75,12 +75,20 @@ fn columns(rows: &[Map<String, Value>]) -> Vec<String> {
     cols
 }
 
+/// Cuts a long cell in the middle, keeping its start and its end: the end
+/// of an ARN (the object, key or recovery point) and the start of a user
+/// agent are what a reader needs.
 fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
+    let n = s.chars().count();
+    if n <= max {
         return s.to_owned();
     }
-    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    let keep = max.saturating_sub(1);
+    let head = keep.div_ceil(2);
+    let tail = keep - head;
+    let mut t: String = s.chars().take(head).collect();
     t.push('…');
+    t.extend(s.chars().skip(n - tail));
     t
 }
 
@@ -244,7 +252,11 @@ mod tests {
 
     #[test]
     fn long_cells_are_cut() {
-        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abcdef", 4), "ab…f");
+        assert_eq!(
+            truncate("arn:aws:s3:::bucket/very/long/key.csv", 20),
+            "arn:aws:s3…g/key.csv"
+        );
         assert_eq!(truncate("abc", 4), "abc");
     }
 }
