@@ -203,3 +203,38 @@ fn real_stolen_instance_credentials_end_at_a_missing_link() {
     );
     assert_eq!(chain[0]["hop"], "missing_link");
 }
+
+#[test]
+fn real_federated_sessions_are_roots_of_trust() {
+    let Some(corpus) = corpus() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(&[
+        "ingest",
+        s(&corpus.join("awsdocs")),
+        "--out",
+        s(&data),
+        "--quiet",
+    ]);
+    // AWS's documented AssumeRoleWithSAML and AssumeRoleWithWebIdentity
+    // records: who-assumed finds each by role name, and the key each issued
+    // chains back to the federated identity, a root of trust.
+    for (role, key, root) in [
+        ("SAMLTestRoleShibboleth", "AKIAIOSFODNN7EXAMPLE", "saml"),
+        (
+            "FederatedWebIdentityRole",
+            "ASIACQRSTUVWRAOEXAMPLE",
+            "web_identity",
+        ),
+    ] {
+        let rows = query(&data, &["who-assumed", role]);
+        assert!(
+            rows.iter().any(|r| r["issued_key"] == key),
+            "{role}: {rows:#?}"
+        );
+        let chain = query(&data, &["chain", key]);
+        assert_eq!(chain[0]["hop"], "root", "{role}: {chain:#?}");
+        assert_eq!(chain[0]["root_of_trust"], root, "{role}");
+        assert!(chain.iter().all(|h| h["path_status"] == "complete"));
+    }
+}
