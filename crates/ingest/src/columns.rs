@@ -19,6 +19,15 @@ pub(crate) struct Name {
     /// The name.
     pub(crate) text: String,
     sig: u64,
+    /// The last 8 bytes, for names of 9 to 16 bytes (with `sig`, every byte).
+    tail: u64,
+}
+
+/// The last 8 bytes of `b` (at least 8 long) as a word.
+#[inline]
+fn tail_word(b: &[u8]) -> u64 {
+    let t = &b[b.len() - 8..];
+    u64::from_le_bytes([t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]])
 }
 
 /// A signature of `k` that, together with its length, identifies any key
@@ -44,13 +53,26 @@ impl Name {
         Self {
             text: text.to_owned(),
             sig: key_sig(text),
+            tail: if text.len() > 8 {
+                tail_word(text.as_bytes())
+            } else {
+                0
+            },
         }
     }
 
-    /// Whether `k` (with signature `sig`) is this name.
+    /// Whether `k` (with signature `sig`) is this name. Keys of up to 16
+    /// bytes (nearly every CloudTrail key) are told apart by two words,
+    /// longer ones by a full comparison.
     #[inline]
     pub(crate) fn is(&self, k: &str, sig: u64) -> bool {
-        self.sig == sig && self.text.len() == k.len() && (k.len() <= 8 || self.text == k)
+        self.sig == sig
+            && self.text.len() == k.len()
+            && match k.len() {
+                0..=8 => true,
+                9..=16 => self.tail == tail_word(k.as_bytes()),
+                _ => self.text == k,
+            }
     }
 }
 
@@ -241,6 +263,16 @@ mod tests {
             "eventName",
             "userName",
             "userNamf",
+            "eventVersion",
+            "eventVersiom",
+            "fventVersion",
+            "eventVersionX",
+            "sourceIPAddress",
+            "sourceIPAddresses",
+            "requestParameters",
+            "requestParametert",
+            "recipientAccountId",
+            "recipientAccountIe",
         ];
         for a in keys {
             let n = Name::new(a);

@@ -51,12 +51,41 @@ pub struct Decoded {
     pub batches: Vec<RecordBatch>,
     /// Dedup keys, one per row, in row order.
     pub keys: Vec<RowKey>,
+    /// Records the file holds (equal to `keys.len()` unless the file was
+    /// only counted, see [`Decoder::count`]).
+    pub count: usize,
+    /// Arrow memory these rows hold (their share of `batches`, which may be
+    /// slices of batches shared with other files of the same group).
+    pub arrow_bytes: usize,
+    /// For each of `batches`: the (shared) batch it is a slice of, and the
+    /// slice's offset in it, so that the writer can join adjacent slices.
+    pub(crate) origins: Vec<(RecordBatch, usize)>,
 }
 
+/// A file decoded by [`Decoder::decode_grouped`] whose rows still sit in
+/// the decoder's builders, beside other files' rows; [`Decoder::finish_group`]
+/// turns it into a [`Decoded`].
+#[derive(Debug)]
+pub struct GroupedFile {
+    kind: Kind,
+    gzip: bool,
+    json_bytes: u64,
+    start: usize,
+    keys: Vec<RowKey>,
+    /// The group it belongs to (see [`Decoder::finish_group`]).
+    group: u64,
+}
+
+/// Rows gathered from several small files before their shared batch is
+/// finished: delivery files hold tens of records, and finishing ~60 Arrow
+/// builders per file (allocations, validation, frees on the encoder
+/// thread) cost more than building the rows.
+pub const GROUP_ROWS: usize = 8_192;
+
 impl Decoded {
-    /// Number of records decoded.
+    /// Number of records decoded (or counted).
     pub fn records(&self) -> usize {
-        self.keys.len()
+        self.count
     }
 }
 
@@ -254,6 +283,15 @@ impl Sink {
         Ok(())
     }
 
+    /// Rows of the current group so far (finished batches + builders).
+    fn position(&self) -> usize {
+        self.batches
+            .iter()
+            .map(RecordBatch::num_rows)
+            .sum::<usize>()
+            + self.rows.len()
+    }
+
     fn reset(&mut self) {
         if !self.rows.is_empty() {
             let _ = self.rows.finish();
@@ -273,6 +311,10 @@ pub struct Decoder {
     tape: Vec<Node<'static>>,
     inner_tape: Vec<Node<'static>>,
     sink: Sink,
+    /// Files of the current group (see [`Decoder::decode_grouped`]).
+    pending: usize,
+    /// Groups finished so far (a [`GroupedFile`] is valid in its own only).
+    group: u64,
 }
 
 /// A short, printable preview of bytes that are not JSON.
@@ -298,35 +340,145 @@ impl Decoder {
                 build: true,
                 count: 0,
             },
+            pending: 0,
+            group: 0,
         }
     }
 
     /// Decodes one file's bytes (`bytes` is parsed in place: its content is
     /// garbage afterwards, its allocation is kept). `source` is written to
-    /// the `source_file` column.
+    /// the `source_file` column. A pending group (see
+    /// [`Decoder::decode_grouped`]) is finished with it, its other files'
+    /// rows dropped.
     pub fn decode(&mut self, bytes: &mut Vec<u8>, source: &str) -> Result<Decoded, FileError> {
+        let g = self.decode_grouped(bytes, source)?;
+        let mut v = self.finish_group(vec![g])?;
+        Ok(v.pop().expect("one file"))
+    }
+
+    /// Decodes one file like [`Decoder::decode`] but leaves its rows in the
+    /// builders, after those of the files decoded before it; call
+    /// [`Decoder::finish_group`] with every file of the group (once
+    /// [`Decoder::group_rows`] reaches [`GROUP_ROWS`], say). Rows of a file
+    /// that fails stay in the group but belong to no file.
+    pub fn decode_grouped(
+        &mut self,
+        bytes: &mut Vec<u8>,
+        source: &str,
+    ) -> Result<GroupedFile, FileError> {
         self.sink.build = true;
-        let r = self.run(bytes, source);
-        match r {
+        self.sink.count = 0;
+        self.sink.keys.clear();
+        let start = self.sink.position();
+        match self.run(bytes, source) {
             Ok((kind, gzip, json_bytes)) => {
-                if let Err(e) = self.sink.flush() {
-                    self.sink.reset();
-                    return Err(e);
-                }
                 self.sink.count = 0;
-                Ok(Decoded {
+                self.pending += 1;
+                Ok(GroupedFile {
                     kind,
                     gzip,
                     json_bytes,
-                    batches: std::mem::take(&mut self.sink.batches),
+                    start,
                     keys: std::mem::take(&mut self.sink.keys),
+                    group: self.group,
                 })
             }
             Err(e) => {
-                self.sink.reset();
+                if self.pending == 0 {
+                    self.sink.reset();
+                } else {
+                    self.sink.keys.clear();
+                    self.sink.count = 0;
+                }
                 Err(e)
             }
         }
+    }
+
+    /// Rows built in the current group (including rows of failed files).
+    pub fn group_rows(&self) -> usize {
+        self.sink.position()
+    }
+
+    /// Finishes the group: one shared batch (per [`BATCH_ROWS`]), sliced
+    /// per file (zero-copy). `files` are every file of the group, as
+    /// [`Decoder::decode_grouped`] returned them.
+    pub fn finish_group(&mut self, files: Vec<GroupedFile>) -> Result<Vec<Decoded>, FileError> {
+        let group = self.group;
+        self.group += 1;
+        self.pending = 0;
+        if files.iter().any(|f| f.group != group) {
+            self.sink.reset();
+            return Err(FileError::Batch(
+                "a file decoded in another group (rows already handed out)".into(),
+            ));
+        }
+        if let Err(e) = self.sink.flush() {
+            self.sink.reset();
+            return Err(e);
+        }
+        let batches = std::mem::take(&mut self.sink.batches);
+        let sizes: Vec<usize> = batches
+            .iter()
+            .map(RecordBatch::get_array_memory_size)
+            .collect();
+        let mut out = Vec::with_capacity(files.len());
+        for f in files {
+            let (lo, hi) = (f.start, f.start + f.keys.len());
+            let mut parts = Vec::new();
+            let mut origins = Vec::new();
+            let mut arrow_bytes = 0;
+            let mut base = 0;
+            for (b, size) in batches.iter().zip(&sizes) {
+                let n = b.num_rows();
+                let (from, to) = (lo.max(base), hi.min(base + n));
+                if from < to {
+                    parts.push(if to - from == n {
+                        b.clone()
+                    } else {
+                        b.slice(from - base, to - from)
+                    });
+                    origins.push((b.clone(), from - base));
+                    arrow_bytes += size * (to - from) / n;
+                }
+                base += n;
+            }
+            out.push(Decoded {
+                kind: f.kind,
+                gzip: f.gzip,
+                json_bytes: f.json_bytes,
+                batches: parts,
+                count: f.keys.len(),
+                keys: f.keys,
+                arrow_bytes,
+                origins,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Decodes one file as [`Decoder::decode`] would, with the same outcome
+    /// (shape, or the same error), but builds no rows: for files whose
+    /// bytes are already stored, only their record count is needed.
+    /// A pending group is left untouched.
+    pub fn count(&mut self, bytes: &mut Vec<u8>, source: &str) -> Result<Decoded, FileError> {
+        self.sink.build = false;
+        self.sink.count = 0;
+        let r = self.run(bytes, source);
+        let count = self.sink.count;
+        self.sink.count = 0;
+        self.sink.build = true;
+        let (kind, gzip, json_bytes) = r?;
+        Ok(Decoded {
+            kind,
+            gzip,
+            json_bytes,
+            batches: Vec::new(),
+            keys: Vec::new(),
+            count,
+            arrow_bytes: 0,
+            origins: Vec::new(),
+        })
     }
 
     /// Parses (tape only) and counts records, building no rows: the
@@ -335,7 +487,7 @@ impl Decoder {
         self.sink.build = false;
         let r = self.parse_doc(bytes, "");
         let n = self.sink.count;
-        self.sink.reset();
+        self.sink.count = 0; // no rows were built: a pending group is untouched
         r.map(|_| n)
     }
 
@@ -509,6 +661,73 @@ pub fn parse_only(buf: &mut Vec<u8>) -> Result<usize, FileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn records(ids: &[&str], bad_tail: bool) -> Vec<u8> {
+        let mut items: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                format!(
+                    r#"{{"eventVersion":"1.08","eventID":"{id}","eventTime":"2024-01-02T03:04:05Z","eventName":"GetObject","requestParameters":{{"k":[1,"{id}"]}}}}"#
+                )
+            })
+            .collect();
+        if bad_tail {
+            items.push("7".into());
+        }
+        format!(r#"{{"Records":[{}]}}"#, items.join(",")).into_bytes()
+    }
+
+    fn joined(d: &Decoded) -> Option<RecordBatch> {
+        (!d.batches.is_empty())
+            .then(|| arrow::compute::concat_batches(&d.batches[0].schema(), &d.batches).unwrap())
+    }
+
+    #[test]
+    fn groups_slice_the_same_rows_as_single_files() {
+        let files: [(&str, &[&str], bool); 4] = [
+            ("a", &["a1", "a2"], false),
+            ("bad", &["b1", "b2", "b3"], true), // rows built, then fails
+            ("c", &["c1"], false),
+            ("d", &["d1", "d2", "d3"], false),
+        ];
+        let mut dec = Decoder::new(u64::MAX);
+        let mut grouped = Vec::new();
+        for (name, ids, bad) in files {
+            match dec.decode_grouped(&mut records(ids, bad), name) {
+                Ok(g) => grouped.push(g),
+                Err(e) => assert!(bad, "{name}: {e}"),
+            }
+        }
+        assert_eq!(dec.group_rows(), 9);
+        let got = dec.finish_group(grouped).unwrap();
+        let want: Vec<Decoded> = files
+            .iter()
+            .filter(|f| !f.2)
+            .map(|(name, ids, _)| decode(&mut records(ids, false), name, u64::MAX).unwrap())
+            .collect();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.keys, w.keys);
+            assert_eq!(g.records(), w.records());
+            assert_eq!(joined(g), joined(w));
+            assert!(g.arrow_bytes > 0);
+        }
+        // Counting leaves a pending group alone and agrees on the outcome.
+        let g = dec
+            .decode_grouped(&mut records(&["e1"], false), "e")
+            .unwrap();
+        let counted = dec.count(&mut records(&["x", "y"], false), "x").unwrap();
+        assert_eq!((counted.records(), counted.batches.len()), (2, 0));
+        assert!(dec.count(&mut records(&["z"], true), "z").is_err());
+        let e = dec.finish_group(vec![g]).unwrap();
+        assert_eq!(e[0].records(), 1);
+        // A handle from a finished group is refused, not misread.
+        let stale = dec
+            .decode_grouped(&mut records(&["f1"], false), "f")
+            .unwrap();
+        dec.decode(&mut records(&["g1"], false), "g").unwrap();
+        assert!(dec.finish_group(vec![stale]).is_err());
+    }
 
     #[test]
     fn find_newline_table() {

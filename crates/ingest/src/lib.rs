@@ -66,7 +66,7 @@ pub mod record;
 mod writer;
 
 pub use config::{Compression, IngestConfig, IngestConfigBuilder};
-pub use decode::{Decoded, Decoder, Kind, decode, parse_only};
+pub use decode::{Decoded, Decoder, GROUP_ROWS, GroupedFile, Kind, decode, parse_only};
 pub use error::{Error, FileError, ReasonKind};
 pub use export::export;
 pub use gunzip::gunzip_into;

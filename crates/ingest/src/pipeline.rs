@@ -8,12 +8,24 @@
 //!                                channel  → commit: wait for files, fsync, manifest
 //! ```
 //!
+//! Two shortcuts keep the workers' CPU for new rows:
+//!
+//! * Rows of consecutive files share one Arrow batch per worker (up to
+//!   [`GROUP_ROWS`] rows), sliced per file without copying: delivery files
+//!   hold tens of records, and finishing ~60 builders per file cost more
+//!   than building the rows. Results of a group are sent when it is full
+//!   (and at the end).
+//! * The first file with a given content (sha256) claims it; later copies
+//!   (and contents an earlier run stored) are only counted, no rows built.
+//!   A copy reaching the coordinator before its claimer waits for it, so a
+//!   commit never lists a copy without the rows it duplicates.
+//!
 //! The channel holds at most `threads × queue_per_thread` decoded files, so
 //! memory stays bounded whatever the archive size: in flight are the
 //! queued files, one file per worker, the day buffers (capped by
 //! `max_buffered_bytes`) and the resident dedup shards.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,7 +33,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use arrow_array::{RecordBatch, UInt32Array};
+use arrow_array::UInt32Array;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rayon::prelude::*;
@@ -29,11 +41,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::IngestConfig;
-use crate::decode::{Decoded, Decoder, Kind};
+use crate::decode::{Decoded, Decoder, GROUP_ROWS, GroupedFile, Kind};
 use crate::dedup::{Seen, Verdict, keys_of_batch};
 use crate::error::{Error, FileError};
 use crate::manifest::{self, FileEntry, Manifest, Status};
-use crate::writer::{PartitionWriter, partition_of};
+use crate::writer::{PartitionWriter, Piece, partition_of};
 
 /// Progress callbacks (the CLI draws a bar; libraries stay silent).
 pub trait Progress: Sync {
@@ -189,6 +201,33 @@ struct FileResult {
     mtime_ns: Option<u64>,
     sha256: Option<String>,
     outcome: Outcome,
+    /// Decoded by [`Decoder::count`] (no rows) because another file with
+    /// the same bytes was claimed first: it can only be a duplicate.
+    counted: bool,
+}
+
+/// What decode workers share: files and contents already known.
+struct Shared<'a> {
+    /// path → (size, mtime) of files an earlier run handled.
+    known: &'a HashMap<String, (u64, Option<u64>)>,
+    /// sha256 of contents an earlier run stored (or quarantined).
+    prior: &'a HashMap<String, String>,
+    /// sha256 of contents a worker of this run decodes with rows.
+    claimed: Mutex<HashSet<String>>,
+}
+
+impl Shared<'_> {
+    /// Whether the rows of `sha` are (or will be) built by another file:
+    /// the first caller for a content claims it.
+    fn is_claimed(&self, sha: &str) -> bool {
+        if self.prior.contains_key(sha) {
+            return true;
+        }
+        match self.claimed.lock() {
+            Ok(mut c) => !c.insert(sha.to_owned()),
+            Err(_) => false,
+        }
+    }
 }
 
 enum Outcome {
@@ -197,14 +236,91 @@ enum Outcome {
     Failed(FileError),
 }
 
-/// Per-thread state: the read buffer and the decoder.
+/// Per-thread state: the read buffer, the decoder and the decoded files
+/// whose rows share the decoder's current group of batches.
 struct Worker {
     raw: Vec<u8>,
     dec: Decoder,
+    grouped: Vec<(FileResult, GroupedFile)>,
 }
 
 impl Worker {
-    fn process(
+    fn new(limit: u64) -> Self {
+        Self {
+            raw: Vec::new(),
+            dec: Decoder::new(limit),
+            grouped: Vec::new(),
+        }
+    }
+
+    /// Handles one file: a result ready now, or `None` when its rows joined
+    /// the group (handed out by [`Worker::finish_group`]).
+    fn process(&mut self, f: &InputFile, shared: &Shared<'_>, limit: u64) -> Option<FileResult> {
+        let mut r = self.read(f, shared.known, limit);
+        let Some(sha) = r.sha256.as_deref() else {
+            return Some(r);
+        };
+        if !matches!(r.outcome, Outcome::Skipped) {
+            return Some(r);
+        }
+        if shared.is_claimed(sha) {
+            // A duplicate (this run or an earlier one): same outcome,
+            // no rows.
+            r.counted = true;
+            r.outcome = match self.dec.count(&mut self.raw, &r.path) {
+                Ok(d) => Outcome::Decoded(d),
+                Err(e) => Outcome::Failed(e),
+            };
+            self.trim();
+            return Some(r);
+        }
+        let result = self.dec.decode_grouped(&mut self.raw, &r.path);
+        self.trim();
+        match result {
+            Ok(g) => {
+                self.grouped.push((r, g));
+                None
+            }
+            Err(e) => {
+                r.outcome = Outcome::Failed(e);
+                Some(r)
+            }
+        }
+    }
+
+    /// Does not keep a giant read buffer per thread.
+    fn trim(&mut self) {
+        if self.raw.capacity() > (64 << 20) {
+            self.raw = Vec::new();
+        }
+    }
+
+    /// Finishes the group: every grouped file with its rows.
+    fn finish_group(&mut self) -> Vec<FileResult> {
+        let (mut results, files): (Vec<FileResult>, Vec<GroupedFile>) =
+            std::mem::take(&mut self.grouped).into_iter().unzip();
+        if results.is_empty() {
+            return results;
+        }
+        match self.dec.finish_group(files) {
+            Ok(decoded) => {
+                for (r, d) in results.iter_mut().zip(decoded) {
+                    r.outcome = Outcome::Decoded(d);
+                }
+            }
+            Err(e) => {
+                for r in &mut results {
+                    r.outcome = Outcome::Failed(e.clone());
+                }
+            }
+        }
+        results
+    }
+
+    /// Stats and reads one file into `raw` and hashes it. Returns with the
+    /// outcome still `Skipped` and `sha256` set when the bytes are to be
+    /// decoded.
+    fn read(
         &mut self,
         f: &InputFile,
         known: &HashMap<String, (u64, Option<u64>)>,
@@ -217,6 +333,7 @@ impl Worker {
             mtime_ns: None,
             sha256: None,
             outcome: Outcome::Skipped,
+            counted: false,
         };
         let meta = match fs::metadata(&f.path) {
             Ok(m) if m.is_dir() => {
@@ -252,13 +369,6 @@ impl Worker {
         }
         r.size = self.raw.len() as u64;
         r.sha256 = Some(hex(&Sha256::digest(&self.raw)));
-        r.outcome = match self.dec.decode(&mut self.raw, &r.path) {
-            Ok(d) => Outcome::Decoded(d),
-            Err(e) => Outcome::Failed(e),
-        };
-        if self.raw.capacity() > (64 << 20) {
-            self.raw = Vec::new(); // do not keep a giant buffer per thread
-        }
         r
     }
 }
@@ -270,16 +380,23 @@ struct Run<'a> {
     progress: &'a dyn Progress,
     run_id: String,
     manifest: Manifest,
-    /// sha256 → path of every file already ingested (or digest), this run included.
+    /// sha256 → path of every file ingested (or digest) by this run.
     shas: HashMap<String, String>,
+    /// The same for earlier runs (read-only, shared with the workers).
+    prior: &'a HashMap<String, String>,
     writer: PartitionWriter,
     seen: Seen,
     pending_files: Vec<FileEntry>,
     files_since_commit: usize,
     events_since_commit: u64,
     handled: usize,
-    partitions: BTreeSet<String>,
+    /// Days that received rows.
+    partitions: HashSet<i32>,
     summary: Summary,
+    /// Counted-only files waiting for the file that claimed their content
+    /// (by sha256), so that a duplicate is never committed before the rows
+    /// it duplicates.
+    waiting: HashMap<String, Vec<FileResult>>,
 }
 
 impl Run<'_> {
@@ -302,7 +419,7 @@ impl Run<'_> {
             read_keys(&p, &mut keys)?;
         }
         for b in self.writer.buffered(day) {
-            keys_of_batch(b, &mut keys);
+            keys_of_batch(&b, &mut keys);
         }
         keys.extend_from_slice(extra);
         self.seen.load(day, &keys);
@@ -327,7 +444,45 @@ impl Run<'_> {
         }
     }
 
+    /// The first path stored with content `sha` (this run or before).
+    fn first_of(&self, sha: &str) -> Option<&String> {
+        self.shas.get(sha).or_else(|| self.prior.get(sha))
+    }
+
     fn handle(&mut self, r: FileResult) -> Result<(), Error> {
+        let sha = r.sha256.clone();
+        if r.counted
+            && let Outcome::Decoded(_) = r.outcome
+            && let Some(s) = &sha
+            && self.first_of(s).is_none()
+        {
+            // The claimer is not handled yet.
+            self.waiting.entry(s.clone()).or_default().push(r);
+            return Ok(());
+        }
+        let failure = match &r.outcome {
+            Outcome::Failed(e) => Some(e.clone()),
+            _ => None,
+        };
+        self.handle_now(r)?;
+        if let Some(s) = sha
+            && let Some(list) = self.waiting.remove(&s)
+        {
+            for mut w in list {
+                if let Some(e) = &failure
+                    && self.first_of(&s).is_none()
+                {
+                    // Same bytes as a file that failed to decode (which a
+                    // count-only pass cannot tell apart): same verdict.
+                    w.outcome = Outcome::Failed(e.clone());
+                }
+                self.handle_now(w)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn handle_now(&mut self, r: FileResult) -> Result<(), Error> {
         let mut events = 0;
         match r.outcome {
             Outcome::Skipped => self.summary.skipped_files += 1,
@@ -353,7 +508,7 @@ impl Run<'_> {
                 ent.gzip = Some(d.gzip);
                 ent.events_read = d.records() as u64;
                 events = ent.events_read;
-                if let Some(first) = self.shas.get(&sha) {
+                if let Some(first) = self.first_of(&sha) {
                     if *first == r.path {
                         ent.status = Status::SkippedAlreadyIngested;
                         self.summary.skipped_files += 1;
@@ -394,7 +549,7 @@ impl Run<'_> {
     /// Dedups the rows of one decoded file and hands the new ones to the writer.
     fn store(&mut self, d: &Decoded, ent: &mut FileEntry) -> Result<(), Error> {
         let mut offset = 0;
-        for batch in &d.batches {
+        for (bi, batch) in d.batches.iter().enumerate() {
             let keys = &d.keys[offset..offset + batch.num_rows()];
             offset += batch.num_rows();
             let mut by_day: Vec<(i32, Vec<u32>)> = Vec::new();
@@ -430,12 +585,20 @@ impl Run<'_> {
             ent.events_new += kept as u64;
             if by_day.len() == 1 && kept == batch.num_rows() {
                 let day = by_day[0].0;
-                self.push(day, batch.clone())?;
+                // The batch may be a slice of a batch shared with other
+                // files: its share of the Arrow memory.
+                let bytes = d.arrow_bytes * batch.num_rows() / d.records().max(1);
+                let piece = match d.origins.get(bi) {
+                    Some((shared, at)) => Piece::new(shared.clone(), *at, batch.num_rows()),
+                    None => Piece::whole(batch.clone()),
+                };
+                self.push(day, piece, bytes)?;
             } else {
                 for (day, idx) in by_day {
                     let idx = UInt32Array::from(idx);
                     let part = arrow::compute::take_record_batch(batch, &idx)?;
-                    self.push(day, part)?;
+                    let bytes = part.get_array_memory_size();
+                    self.push(day, Piece::whole(part), bytes)?;
                 }
             }
         }
@@ -446,9 +609,9 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn push(&mut self, day: i32, b: RecordBatch) -> Result<(), Error> {
-        self.partitions.insert(partition_of(day));
-        self.writer.push(day, b)
+    fn push(&mut self, day: i32, b: Piece, bytes: usize) -> Result<(), Error> {
+        self.partitions.insert(day);
+        self.writer.push(day, b, bytes)
     }
 
     /// Flushes every buffer, makes the files durable, then writes the
@@ -531,7 +694,7 @@ pub fn ingest(
     let orphans = manifest::remove_orphans(dataset, &manifest)?;
 
     let mut known: HashMap<String, (u64, Option<u64>)> = HashMap::new();
-    let mut shas = HashMap::new();
+    let mut prior = HashMap::new();
     for f in &manifest.files {
         let content_known = matches!(
             f.status,
@@ -543,13 +706,18 @@ pub fn ingest(
         if content_known {
             known.insert(f.path.clone(), (f.size, f.mtime_ns));
             if let Some(s) = &f.sha256 {
-                shas.entry(s.clone()).or_insert_with(|| f.path.clone());
+                prior.entry(s.clone()).or_insert_with(|| f.path.clone());
             }
         } else {
             known.remove(&f.path);
         }
     }
 
+    let shared = Shared {
+        known: &known,
+        prior: &prior,
+        claimed: Mutex::new(HashSet::new()),
+    };
     let threads = cfg.threads();
     let run_id = run_id();
     let mut run = Run {
@@ -559,13 +727,15 @@ pub fn ingest(
         writer: PartitionWriter::new(dataset, &run_id, cfg)?,
         run_id,
         manifest,
-        shas,
+        shas: HashMap::new(),
+        prior: &prior,
         seen: Seen::new(cfg.resident_days()),
         pending_files: Vec::new(),
         files_since_commit: 0,
         events_since_commit: 0,
         handled: 0,
-        partitions: BTreeSet::new(),
+        partitions: HashSet::new(),
+        waiting: HashMap::new(),
         summary: Summary {
             files: files.len() as u64,
             bytes,
@@ -584,6 +754,14 @@ pub fn ingest(
     let limit = cfg.max_inflated_bytes();
     let result = std::thread::scope(|s| {
         let producer = s.spawn(|| {
+            let send = |out: Vec<FileResult>| {
+                for r in out {
+                    if tx.send(r).is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            };
             pool.install(|| {
                 // rayon may call an init closure many times per thread, so
                 // workers (and their grown buffers) live in a small pool:
@@ -594,18 +772,28 @@ pub fn ingest(
                         return;
                     }
                     let taken = workers.lock().ok().and_then(|mut v| v.pop());
-                    let mut w = taken.unwrap_or_else(|| Worker {
-                        raw: Vec::new(),
-                        dec: Decoder::new(limit),
-                    });
-                    let r = w.process(f, &known, limit);
+                    let mut w = taken.unwrap_or_else(|| Worker::new(limit));
+                    let mut out: Vec<FileResult> =
+                        w.process(f, &shared, limit).into_iter().collect();
+                    if w.dec.group_rows() >= GROUP_ROWS {
+                        out.extend(w.finish_group());
+                    }
                     if let Ok(mut v) = workers.lock() {
                         v.push(w);
                     }
-                    if tx.send(r).is_err() {
-                        stop.store(true, Ordering::Relaxed);
-                    }
+                    send(out);
                 });
+                // The last groups of every worker.
+                let rest: Vec<Worker> = workers
+                    .lock()
+                    .map(|mut v| std::mem::take(&mut *v))
+                    .unwrap_or_default();
+                for mut w in rest {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    send(w.finish_group());
+                }
             });
             drop(tx);
         });
@@ -624,11 +812,19 @@ pub fn ingest(
         outcome
     });
     result?;
+    // Every claimer sends its result, so nothing waits once all are handled.
+    debug_assert!(run.waiting.is_empty(), "duplicates left waiting");
     run.commit()?;
     manifest::write_quarantine(dataset, &run.manifest)?;
     let mut summary = run.summary;
     summary.shard_loads = run.seen.loads();
-    summary.partitions = run.partitions.into_iter().collect();
+    summary.partitions = run
+        .partitions
+        .into_iter()
+        .map(partition_of)
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
     summary.elapsed_ms = t0.elapsed().as_millis() as u64;
     Ok(summary)
 }

@@ -339,7 +339,8 @@ impl View<'_, '_> {
 
 impl EventView for View<'_, '_> {
     fn top(&self, key: &str) -> Option<&str> {
-        let i = match self.names.iter().position(|n| n.text == key) {
+        let sig = key_sig(key);
+        let i = match self.names.iter().position(|n| n.is(key, sig)) {
             Some(p) if self.slots[p] != NONE => self.slots[p],
             Some(_) => return None,
             None => json::get(self.nodes, self.root, key)?,

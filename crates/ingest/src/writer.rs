@@ -15,14 +15,16 @@
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use arrow::compute::concat_batches;
 use arrow_array::RecordBatch;
-use backtrail_model::schema::{self, DICTIONARY_COLUMNS, col, user_identity};
+use backtrail_model::schema::{self, DICTIONARY_COLUMNS};
 use backtrail_model::time::{MICROS_PER_DAY, format_date};
 use crossbeam_channel::{Receiver, Sender};
-use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression as PqCompression, ZstdLevel};
+use parquet::arrow::{ArrowSchemaConverter, ArrowWriter};
+use parquet::basic::{Compression as PqCompression, Type as PhysicalType, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
@@ -54,28 +56,70 @@ pub fn writer_properties(cfg: &IngestConfig) -> WriterProperties {
     for c in DICTIONARY_COLUMNS {
         b = b.set_column_dictionary_enabled(ColumnPath::from(*c), true);
     }
-    // Min/max of free-form JSON text prune nothing and cost string
-    // comparisons on every value: statistics stay on for every other column.
-    for c in schema::TOP_JSON.iter().chain([&col::UNMAPPED]) {
-        b = b.set_column_statistics_enabled(ColumnPath::from(*c), EnabledStatistics::None);
-    }
-    for path in [
-        vec![col::USER_IDENTITY, user_identity::IN_SCOPE_OF],
-        vec![
-            col::USER_IDENTITY,
-            user_identity::SESSION_CONTEXT,
-            user_identity::SESSION_CONTEXT_JSON[0],
-        ],
-    ] {
-        let p = ColumnPath::new(path.into_iter().map(str::to_owned).collect());
-        b = b.set_column_statistics_enabled(p, EnabledStatistics::None);
+    // Min/max of strings cost a byte comparison per value and prune
+    // nothing here (event IDs, ARNs, JSON text, names are spread evenly
+    // over every row group): string columns carry no statistics; the
+    // others (times, booleans, integers) keep page-level statistics.
+    if let Ok(descr) = ArrowSchemaConverter::new().convert(&schema::event_schema()) {
+        for c in descr.columns() {
+            if c.physical_type() == PhysicalType::BYTE_ARRAY {
+                b = b.set_column_statistics_enabled(c.path().clone(), EnabledStatistics::None);
+            }
+        }
     }
     b.build()
 }
 
+/// Rows `offset..offset + len` of `batch` (a batch that decoders share
+/// between the files of one group): adjacent pieces of the same batch
+/// join into one, so a day's rows reach the encoder in large batches
+/// without being copied.
+pub(crate) struct Piece {
+    batch: RecordBatch,
+    offset: usize,
+    len: usize,
+}
+
+impl Piece {
+    /// Rows `offset..offset + len` of `batch`.
+    pub(crate) fn new(batch: RecordBatch, offset: usize, len: usize) -> Self {
+        Self { batch, offset, len }
+    }
+
+    /// All rows of `batch`.
+    pub(crate) fn whole(batch: RecordBatch) -> Self {
+        let len = batch.num_rows();
+        Self::new(batch, 0, len)
+    }
+
+    /// Extends `self` by `next` if `next` starts where `self` ends in the
+    /// same shared batch.
+    fn join(&mut self, next: &Piece) -> bool {
+        let same = match (self.batch.columns().first(), next.batch.columns().first()) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if same && self.offset + self.len == next.offset {
+            self.len += next.len;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The rows as a batch (zero-copy).
+    fn rows(&self) -> RecordBatch {
+        if self.offset == 0 && self.len == self.batch.num_rows() {
+            self.batch.clone()
+        } else {
+            self.batch.slice(self.offset, self.len)
+        }
+    }
+}
+
 #[derive(Default)]
 struct DayBuf {
-    batches: Vec<RecordBatch>,
+    batches: Vec<Piece>,
     rows: usize,
     bytes: usize,
 }
@@ -100,6 +144,9 @@ struct Done {
     result: Result<DataFile, Error>,
 }
 
+/// Rows gathered into one batch before it is handed to the Parquet writer.
+const WRITE_ROWS: usize = 8_192;
+
 /// Writes `batches` as `dir/name` through a temp name; returns the size.
 fn write_file(
     props: &WriterProperties,
@@ -113,9 +160,38 @@ fn write_file(
     let handle = file.try_clone().map_err(|e| Error::io(&tmp, e))?;
     let mut w = ArrowWriter::try_new(file, schema::event_schema(), Some(props.clone()))
         .map_err(|e| Error::parquet(&tmp, e))?;
+    // Delivery files are small (tens of rows): the writer's fixed cost per
+    // batch and leaf column dwarfs a copy, so runs of small batches are
+    // merged; large ones (adjacent pieces joined) are written as they are.
+    let mut small: Vec<RecordBatch> = Vec::new();
+    let mut small_rows = 0;
+    let write_small = |small: &mut Vec<RecordBatch>, w: &mut ArrowWriter<File>| {
+        let r = match small.len() {
+            0 => return Ok(()),
+            1 => w.write(&small[0]),
+            _ => {
+                let merged = concat_batches(&schema::event_schema(), small.iter())?;
+                w.write(&merged)
+            }
+        };
+        small.clear();
+        r.map_err(|e| Error::parquet(&tmp, e))
+    };
     for b in batches {
-        w.write(b).map_err(|e| Error::parquet(&tmp, e))?;
+        if b.num_rows() >= WRITE_ROWS / 4 {
+            write_small(&mut small, &mut w)?;
+            small_rows = 0;
+            w.write(b).map_err(|e| Error::parquet(&tmp, e))?;
+            continue;
+        }
+        small_rows += b.num_rows();
+        small.push(b.clone());
+        if small_rows >= WRITE_ROWS {
+            write_small(&mut small, &mut w)?;
+            small_rows = 0;
+        }
     }
+    write_small(&mut small, &mut w)?;
     w.close().map_err(|e| Error::parquet(&tmp, e))?;
     handle.sync_all().map_err(|e| Error::io(&tmp, e))?;
     let bytes = handle.metadata().map_err(|e| Error::io(&tmp, e))?.len();
@@ -205,16 +281,19 @@ impl PartitionWriter {
         })
     }
 
-    /// Buffers `batch` (all rows of `day`), flushing as the limits say.
-    pub(crate) fn push(&mut self, day: i32, batch: RecordBatch) -> Result<(), Error> {
-        if batch.num_rows() == 0 {
+    /// Buffers `batch` (all rows of `day`; `bytes` of Arrow memory, which
+    /// for a slice is its share of the shared buffers), flushing as the
+    /// limits say.
+    pub(crate) fn push(&mut self, day: i32, batch: Piece, bytes: usize) -> Result<(), Error> {
+        if batch.len == 0 {
             return Ok(());
         }
-        let bytes = batch.get_array_memory_size();
         let buf = self.days.entry(day).or_default();
-        buf.rows += batch.num_rows();
+        buf.rows += batch.len;
         buf.bytes += bytes;
-        buf.batches.push(batch);
+        if !buf.batches.last_mut().is_some_and(|l| l.join(&batch)) {
+            buf.batches.push(batch);
+        }
         self.buffered_bytes += bytes;
         if buf.rows >= self.rows_per_file {
             self.flush_day(day)?;
@@ -239,8 +318,10 @@ impl PartitionWriter {
     }
 
     /// Batches of `day` still in memory.
-    pub(crate) fn buffered(&self, day: i32) -> &[RecordBatch] {
-        self.days.get(&day).map_or(&[], |b| b.batches.as_slice())
+    pub(crate) fn buffered(&self, day: i32) -> Vec<RecordBatch> {
+        self.days
+            .get(&day)
+            .map_or_else(Vec::new, |b| b.batches.iter().map(Piece::rows).collect())
     }
 
     /// Waits until no file of `day` is being encoded, so that
@@ -279,7 +360,7 @@ impl PartitionWriter {
             partition,
             dir,
             name,
-            batches: buf.batches,
+            batches: buf.batches.iter().map(Piece::rows).collect(),
             rows: buf.rows,
             bytes: buf.bytes,
         };

@@ -359,3 +359,45 @@ fn progress_commits_and_memory_cap() {
     );
     assert_eq!(exported(&ds).len(), 180);
 }
+
+#[test]
+fn copies_are_counted_never_committed_before_their_original() {
+    // Workers build rows for the first file of each content only; copies
+    // are counted and wait for it, so an abort at any file never leaves a
+    // copy committed (its content then skipped) without the rows.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut all = Vec::new();
+    for f in 0..6 {
+        let recs: Vec<Value> = (0..30)
+            .map(|i| rec(&format!("c{f}-{i}"), "2024-02-03T04:05:06Z", json!({})))
+            .collect();
+        let text = serde_json::to_string(&json!({ "Records": recs })).unwrap();
+        for copy in 0..3 {
+            write(tmp.path(), &format!("in/{copy}/{f}.json"), &text);
+        }
+        all.extend(recs);
+    }
+    // A bad file and its copy: both quarantined, for the same reason.
+    write(tmp.path(), "in/0/bad.json", "{\"Records\":[1]}");
+    write(tmp.path(), "in/1/bad.json", "{\"Records\":[1]}");
+    let input = tmp.path().join("in");
+    let base = || IngestConfig::builder().threads(2).commit_every_files(1);
+
+    let ds = tmp.path().join("ds-full");
+    let s = run(std::slice::from_ref(&input), &ds, &base().build());
+    assert_eq!(
+        (s.events_read, s.events_new, s.duplicate_files),
+        (540, 180, 12)
+    );
+    assert_eq!(s.quarantined.len(), 2, "{:?}", s.quarantined);
+    assert_eq!(s.quarantined[0].kind, s.quarantined[1].kind);
+    common::same_multiset(&exported(&ds), &all).unwrap();
+
+    for abort in [1, 2, 3, 5, 8, 13] {
+        let ds = tmp.path().join(format!("ds-{abort}"));
+        let cfg = base().abort_after_files(Some(abort)).build();
+        assert!(ingest(std::slice::from_ref(&input), &ds, &cfg, &NoProgress).is_err());
+        run(std::slice::from_ref(&input), &ds, &base().build());
+        common::same_multiset(&exported(&ds), &all).unwrap();
+    }
+}
