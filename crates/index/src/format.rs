@@ -13,7 +13,7 @@
 //! grammar of each section is in `docs/formats/index.md`.
 
 /// Format version this build reads and writes. Bumped on any layout change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Magic number of a partition segment.
 pub const SEGMENT_MAGIC: [u8; 8] = *b"BTIXSEG\0";
 /// Magic number of the catalogue.

@@ -2,15 +2,14 @@
 //! helpers every query shares (candidate ordinals, time pruning, fetching
 //! result rows from Parquet, result order).
 
-use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::catalog::{self, index_dir, staleness};
-use crate::dataset::{fetch_rows, list_partitions, partition_dir};
+use crate::dataset::{RowView, list_partitions, partition_dir, scan_rows};
 use crate::error::{Error, Result};
-use crate::layout::{Issuance, NO_TIME, TIME_NONE, TIME_WIDE};
+use crate::layout::{Issuance, NO_TIME};
 use crate::rows::{AssumeRow, EventRow, FullRow};
 use crate::segment::{PostingEntry, Segment};
 
@@ -175,14 +174,9 @@ impl Index {
         if !f.has_time() {
             return Ok(true);
         }
-        Ok(match seg.time_raw(ord)? {
-            TIME_NONE => false,
-            TIME_WIDE => true,
-            off => {
-                let lo = (seg.meta.base_min + i64::from(off)) * 60_000_000;
-                let hi = lo + 59_999_999;
-                f.from.is_none_or(|from| hi >= from) && f.to.is_none_or(|to| lo < to)
-            }
+        Ok(match seg.time_block(ord)? {
+            None => false,
+            Some((lo, hi)) => f.from.is_none_or(|from| hi >= from) && f.to.is_none_or(|to| lo < to),
         })
     }
 
@@ -207,40 +201,51 @@ impl Index {
         }
     }
 
-    /// Reads the result rows of `locs` from Parquet, in the order given.
-    pub(crate) fn fetch(&self, locs: &[Loc], columns: &[&str]) -> Result<Vec<FullRow>> {
-        let mut groups: BTreeMap<(usize, usize), Vec<u32>> = BTreeMap::new();
+    /// Reads the rows at `locs` (sorted, unique) from Parquet, one rayon
+    /// task per file, hands each row to `f` and keeps what it returns, in
+    /// `locs` order. Nothing is copied out of a row `f` rejects.
+    pub(crate) fn fetch_map<T: Send>(
+        &self,
+        locs: &[Loc],
+        columns: &[&str],
+        f: impl Fn(&RowView<'_>, usize) -> Option<T> + Sync,
+    ) -> Result<Vec<(Loc, T)>> {
+        debug_assert!(locs.windows(2).all(|w| w[0] < w[1]));
+        // Ordinals of a segment run through its files in order, so sorted
+        // locations fall into consecutive runs, one per file.
+        let mut groups: Vec<((usize, usize), Vec<u32>)> = Vec::new();
         for &(si, ord) in locs {
             let (fi, row) = self.segments[si].locate(ord)?;
-            groups.entry((si, fi)).or_default().push(row);
+            match groups.last_mut() {
+                Some((k, rows)) if *k == (si, fi) => rows.push(row),
+                _ => groups.push(((si, fi), vec![row])),
+            }
         }
-        for rows in groups.values_mut() {
-            rows.sort_unstable();
-            rows.dedup();
-        }
-        type Fetched = ((usize, usize), Vec<u32>, Vec<FullRow>);
-        let fetched: Vec<Fetched> = groups
+        let parts: Vec<Vec<(Loc, T)>> = groups
             .into_par_iter()
             .map(|((si, fi), rows)| {
                 let seg = &self.segments[si];
-                let path = partition_dir(&self.dataset, &seg.meta.partition)
-                    .join(&seg.meta.files[fi].fp.name);
-                let got = fetch_rows(&path, &rows, columns)?;
-                Ok(((si, fi), rows, got))
+                let file = &seg.meta.files[fi];
+                let path = partition_dir(&self.dataset, &seg.meta.partition).join(&file.fp.name);
+                let first = file.first_ord;
+                scan_rows(&path, &rows, columns, |row, v, i| {
+                    f(v, i).map(|t| ((si, first + row), t))
+                })
             })
             .collect::<Result<_>>()?;
-        let mut by_loc: HashMap<Loc, FullRow> = HashMap::with_capacity(locs.len());
-        for ((si, fi), rows, got) in fetched {
-            let first = self.segments[si].meta.files[fi].first_ord;
-            for (row, r) in rows.into_iter().zip(got) {
-                by_loc.insert((si, first + row), r);
-            }
-        }
+        Ok(parts.into_iter().flatten().collect())
+    }
+
+    /// Reads the result rows of `locs` from Parquet, in the order given.
+    pub(crate) fn fetch(&self, locs: &[Loc], columns: &[&str]) -> Result<Vec<FullRow>> {
+        let mut uniq = locs.to_vec();
+        uniq.sort_unstable();
+        uniq.dedup();
+        let got = self.fetch_map(&uniq, columns, |v, i| Some(v.full(i)))?;
         locs.iter()
-            .map(|l| {
-                by_loc.get(l).cloned().ok_or_else(|| {
-                    self.segments[l.0].corrupt(format!("event {} not found in Parquet", l.1))
-                })
+            .map(|l| match uniq.binary_search(l) {
+                Ok(k) if got.get(k).is_some_and(|(g, _)| g == l) => Ok(got[k].1.clone()),
+                _ => Err(self.segments[l.0].corrupt(format!("event {} not found in Parquet", l.1))),
             })
             .collect()
     }
@@ -288,21 +293,30 @@ impl Index {
         recs.iter().map(|(l, r)| self.issuance_row(*l, r)).collect()
     }
 
-    /// Fetches `locs`, keeps the rows `keep` accepts and returns them in
-    /// result order.
-    pub(crate) fn fetch_sorted(
+    /// Reads `locs` (any order), turns each row into a result with `make`
+    /// (`None` drops it; rows are re-checked there, before anything is
+    /// copied) and returns the results in result order by their `time`.
+    pub(crate) fn fetch_sorted<T: Send>(
         &self,
-        locs: Vec<Loc>,
+        mut locs: Vec<Loc>,
         columns: &[&str],
-        keep: impl Fn(&FullRow) -> bool,
-    ) -> Result<Vec<(Loc, FullRow)>> {
-        let rows = self.fetch(&locs, columns)?;
-        let mut out: Vec<(Loc, FullRow)> = locs
-            .into_iter()
-            .zip(rows)
-            .filter(|(_, r)| keep(r))
+        make: impl Fn(&RowView<'_>, usize) -> Option<T> + Sync,
+        time: impl Fn(&T) -> Option<i64>,
+    ) -> Result<Vec<T>> {
+        locs.sort_unstable();
+        locs.dedup();
+        let rows = self.fetch_map(&locs, columns, make)?;
+        // Sort small keys, then move each row once.
+        let mut keys: Vec<((i64, usize, u32), usize)> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, (l, r))| (order_key(time(r), *l), k))
             .collect();
-        out.sort_by_key(|(l, r)| order_key(r.event.event_time, *l));
-        Ok(out)
+        keys.sort_unstable();
+        let mut slots: Vec<Option<T>> = rows.into_iter().map(|(_, r)| Some(r)).collect();
+        Ok(keys
+            .into_iter()
+            .filter_map(|(_, k)| slots[k].take())
+            .collect())
     }
 }

@@ -6,9 +6,11 @@
 //!
 //! [`build`] writes one *segment* per `event_date` partition plus a small
 //! catalogue under `DATASET/index/` (grammar: `docs/formats/index.md`). A
-//! segment holds a sorted, front-coded string table, a 2-byte time per
-//! event, postings (delta-varint event ordinals) by principal, key, IP, role
-//! and resource, an issuance table of credential-issuing events with
+//! segment holds a sorted, front-coded string table, the time range of
+//! each block of 128 events, postings (delta-varint event ordinals) by
+//! principal, key, IP, role and resource (S3 objects filed by directory and
+//! name hash),
+//! an issuance table of credential-issuing events with
 //! postings by issued key, issued session and target role, and a use
 //! summary per access key. No per-event strings are copied: result rows
 //! (event id, user agent, …) are read from Parquet for just the matching
@@ -39,8 +41,10 @@
 //!
 //! # Quirks
 //!
-//! * Time filters are checked at minute granularity in the index and
+//! * Time filters are checked per block of 128 events in the index and
 //!   exactly on the Parquet row (issuance times are exact in the index).
+//! * `touched` candidates are re-checked on the row's `resource_arns`: an
+//!   S3 object's key in the index is its directory and a name hash.
 //! * Segment sections are checksummed when first read in a process, not at
 //!   open; `status` checks every byte.
 

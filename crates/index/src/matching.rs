@@ -6,6 +6,7 @@
 //! The index only narrows candidates; every answer row is re-checked with
 //! these functions on the Parquet row, so they alone define the semantics.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use backtrail_model::arn::{Arn, same_role};
@@ -164,6 +165,67 @@ pub enum ResourceQuery {
     Name(String),
 }
 
+/// Byte offset of the resource part of an S3 ARN (`arn:P:s3:::…`).
+fn s3_resource_start(arn: &str) -> Option<usize> {
+    let p = arn.strip_prefix("arn:")?;
+    let colon = p.find(':')?;
+    p[colon..]
+        .starts_with(":s3:::")
+        .then_some("arn:".len() + colon + ":s3:::".len())
+}
+
+/// End of the "directory" of an S3 object ARN: just past the last `/` of
+/// its resource part (`None` for a bucket or any other ARN).
+fn s3_dir_end(arn: &str) -> Option<usize> {
+    let r = s3_resource_start(arn)?;
+    Some(r + arn[r..].rfind('/')? + 1)
+}
+
+/// Buckets an S3 directory's objects are spread over in the index (one
+/// hex digit of tag).
+const NAME_BUCKETS: u32 = 16;
+
+/// The bucket of an object name: FNV-1a (fixed, so every build agrees)
+/// modulo [`NAME_BUCKETS`].
+fn name_bucket(name: &str) -> u32 {
+    let h = name.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    h % NAME_BUCKETS
+}
+
+/// The key the index files a resource ARN under. An S3 object ARN
+/// (`arn:P:s3:::bucket/dir/obj`) is filed under its directory plus `#` and
+/// one hex digit, a hash of the object name (`arn:P:s3:::bucket/dir/#7`):
+/// objects are mostly distinct and touched once, so one key per object
+/// made the string table and the resource directory most of the index,
+/// while one key per directory would make a query for one object read all
+/// of its directory. Every other ARN is its own key. A key only narrows
+/// the candidates; `touched` re-checks every row with
+/// [`ResourceQuery::matches`].
+pub(crate) fn resource_key(arn: &str) -> Cow<'_, str> {
+    match s3_dir_end(arn) {
+        Some(end) => Cow::Owned(format!("{}#{:x}", &arn[..end], name_bucket(&arn[end..]))),
+        None => Cow::Borrowed(arn),
+    }
+}
+
+/// For an S3 object key (see [`resource_key`]): where its directory ends
+/// and its name bucket.
+fn object_key(key: &str) -> Option<(usize, u32)> {
+    let end = s3_dir_end(key)?;
+    let tag = key[end..].strip_prefix('#')?;
+    let h = u32::from_str_radix(tag, 16)
+        .ok()
+        .filter(|_| tag.len() == 1)?;
+    Some((end, h))
+}
+
+/// `rest` has no `/`.
+fn no_slash(rest: &str) -> bool {
+    !rest.contains('/')
+}
+
 /// Services a [`ResourceQuery::Name`] is tried against.
 const NAME_SERVICES: &[&str] = &[
     "s3",
@@ -249,6 +311,54 @@ impl ResourceQuery {
                 }
             }
         }
+    }
+
+    /// Whether index resource key `key` (see [`resource_key`]) may stand
+    /// for an ARN the query matches: for an S3 object key `D#h`, whether
+    /// some object `D` + name-without-`/` (of bucket `h`, for a full ARN)
+    /// could match (conservative); otherwise [`Self::matches`].
+    pub(crate) fn matches_key(&self, key: &str) -> bool {
+        let Some((end, h)) = object_key(key) else {
+            return self.matches(key);
+        };
+        let dir = &key[..end];
+        match self {
+            // A secret-shaped full ARN inside an S3 key is nonsense; stay
+            // conservative rather than reason about it.
+            Self::Arn(a) if a.contains(":secretsmanager:") => true,
+            Self::Arn(a) => a
+                .strip_prefix(dir)
+                .is_some_and(|n| no_slash(n) && name_bucket(n) == h),
+            Self::ArnPrefix(p) => {
+                dir.starts_with(p.as_str()) || p.strip_prefix(dir).is_some_and(no_slash)
+            }
+            Self::Name(w) => {
+                let Some(r) = s3_resource_start(dir).map(|i| &dir[i..]) else {
+                    return false;
+                };
+                if w.contains('/') {
+                    r.starts_with(w.as_str()) || w.strip_prefix(r).is_some_and(no_slash)
+                } else {
+                    r.strip_prefix(w.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+                }
+            }
+        }
+    }
+
+    /// Prefixes to scan besides [`Self::scan_prefixes`]: for each prefix
+    /// that ends inside an S3 object name, the object keys of its directory
+    /// (`D#`; its objects may match though their keys do not start with the
+    /// prefix).
+    pub(crate) fn extra_prefixes(&self, partitions: &[String]) -> Vec<String> {
+        self.scan_prefixes(partitions)
+            .iter()
+            .filter_map(|p| {
+                s3_dir_end(p)
+                    .filter(|&e| e < p.len())
+                    .map(|e| format!("{}#", &p[..e]))
+            })
+            .collect()
     }
 
     /// Prefixes of the sorted string table that hold every ARN the query
@@ -397,6 +507,126 @@ mod tests {
                         .any(|p| arn.starts_with(p.as_str())),
                     "no scan prefix covers {arn} for {q}"
                 );
+                assert_key_found(&rq, arn, &parts);
+            }
+        }
+    }
+
+    /// A matching ARN's index key is reached (in a scanned range) and kept
+    /// by `matches_key`.
+    fn assert_key_found(rq: &ResourceQuery, arn: &str, parts: &[String]) {
+        let key = resource_key(arn);
+        let reached = rq
+            .scan_prefixes(parts)
+            .iter()
+            .chain(&rq.extra_prefixes(parts))
+            .any(|p| key.starts_with(p.as_str()));
+        assert!(reached, "key {key} of {arn} not scanned for {rq:?}");
+        assert!(
+            rq.matches_key(&key),
+            "key {key} of {arn} dropped for {rq:?}"
+        );
+    }
+
+    #[test]
+    fn resource_keys() {
+        let b = |n: &str| format!("{:x}", name_bucket(n));
+        let cases: Vec<(&str, String, bool)> = vec![
+            (
+                "arn:aws:s3:::logs/2024/x.gz",
+                format!("arn:aws:s3:::logs/2024/#{}", b("x.gz")),
+                true,
+            ),
+            (
+                "arn:aws:s3:::logs/x",
+                format!("arn:aws:s3:::logs/#{}", b("x")),
+                true,
+            ),
+            (
+                "arn:aws:s3:::logs/dir/",
+                format!("arn:aws:s3:::logs/dir/#{}", b("")),
+                true,
+            ),
+            ("arn:aws:s3:::logs", "arn:aws:s3:::logs".into(), false),
+            (
+                "arn:aws-cn:s3:::b/k",
+                format!("arn:aws-cn:s3:::b/#{}", b("k")),
+                true,
+            ),
+            (
+                "arn:aws:kms:us-east-1:111:key/abc",
+                "arn:aws:kms:us-east-1:111:key/abc".into(),
+                false,
+            ),
+            (
+                "arn:aws:iam::111:role/a/b",
+                "arn:aws:iam::111:role/a/b".into(),
+                false,
+            ),
+        ];
+        for (arn, key, object) in &cases {
+            assert_eq!(resource_key(arn), key.as_str(), "{arn}");
+            assert_eq!(object_key(key).is_some(), *object, "{key}");
+        }
+        // The hash is fixed: indexes built by any build agree.
+        assert_eq!(name_bucket(""), 0x811c_9dc5 % NAME_BUCKETS);
+        assert_eq!(name_bucket("a"), 0xe40c_292c % NAME_BUCKETS);
+        // Object keys that cannot hold a match are dropped.
+        let other = (0..NAME_BUCKETS)
+            .find(|&h| h != name_bucket("x.gz"))
+            .unwrap();
+        let drops: Vec<(&str, String)> = vec![
+            ("logs", "arn:aws:s3:::logs-archive/#0".into()),
+            ("logs/2024", "arn:aws:s3:::logs/2023/#0".into()),
+            ("logs/2024/a", "arn:aws:s3:::logs/#0".into()),
+            ("arn:aws:s3:::logs/2024/x.gz", "arn:aws:s3:::logs/#0".into()),
+            (
+                "arn:aws:s3:::logs/2024/x.gz",
+                "arn:aws:s3:::logs/2024/y/#0".into(),
+            ),
+            (
+                "arn:aws:s3:::logs/2024/x.gz",
+                format!("arn:aws:s3:::logs/2024/#{other:x}"),
+            ),
+            ("arn:aws:s3:::logs/20*", "arn:aws:s3:::logs/19/#0".into()),
+            ("arn:aws:s3:::logs/2024/a*", "arn:aws:s3:::logs/#0".into()),
+        ];
+        for (q, key) in &drops {
+            let rq = ResourceQuery::parse(q).unwrap();
+            assert!(!rq.matches_key(key), "{q} kept {key}");
+        }
+        // Every S3 object that matches is reached through its key.
+        let parts = vec!["aws".to_owned()];
+        let objects = [
+            "arn:aws:s3:::logs/2024/x.gz",
+            "arn:aws:s3:::logs/2024-old/x.gz",
+            "arn:aws:s3:::logs/a",
+            "arn:aws:s3:::logs/ab",
+            "arn:aws:s3:::logs/dir/",
+            "arn:aws:s3:::logs-archive/2024/x",
+        ];
+        let queries = [
+            "logs",
+            "logs/",
+            "logs/2024",
+            "logs/2024/",
+            "logs/2024/x",
+            "logs/a",
+            "logs/dir/",
+            "arn:aws:s3:::logs/2024/x.gz",
+            "arn:aws:s3:::logs/dir/",
+            "arn:aws:s3:::logs/a",
+            "arn:aws:s3:::logs/20*",
+            "arn:aws:s3:::logs/2024/x*",
+            "arn:aws:s3:::log*",
+            "arn:aws:s3:::logs/a*",
+        ];
+        for q in queries {
+            let rq = ResourceQuery::parse(q).unwrap();
+            for arn in objects {
+                if rq.matches(arn) {
+                    assert_key_found(&rq, arn, &parts);
+                }
             }
         }
     }

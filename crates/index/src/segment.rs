@@ -48,7 +48,7 @@ pub struct Meta {
     pub partition: String,
     /// Events in the partition.
     pub events: u64,
-    /// Base of the `TIMES` offsets, minutes since the epoch.
+    /// Base of the key-use times, minutes since the epoch (the earliest event's minute).
     pub base_min: i64,
     /// Earliest event time (µs) or `NO_TIME`.
     pub min_us: i64,
@@ -370,13 +370,21 @@ impl Segment {
         Ok(lo..hi)
     }
 
-    /// Raw `TIMES` value of event `ord`.
-    pub fn time_raw(&self, ord: u32) -> Result<u16> {
+    /// Earliest and latest time (µs) of the timed events in the `TIMES`
+    /// block of event `ord`; `None` when the block has no timed event.
+    pub fn time_block(&self, ord: u32) -> Result<Option<(i64, i64)>> {
         let t = self.section(sec::TIMES)?;
-        let at = ord as usize * 2;
-        t.get(at..at + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-            .ok_or_else(|| self.corrupt(format!("TIMES has no event {ord}")))
+        let bad = || self.corrupt(format!("TIMES has no event {ord}"));
+        let block = t
+            .get(..4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .filter(|&b| b > 0)
+            .ok_or_else(bad)?;
+        let at = 4 + (ord / block) as usize * 16;
+        let b = t.get(at..at + 16).ok_or_else(bad)?;
+        let lo = i64::from_le_bytes(b[..8].try_into().map_err(|_| bad())?);
+        let hi = i64::from_le_bytes(b[8..].try_into().map_err(|_| bad())?);
+        Ok((lo <= hi).then_some((lo, hi)))
     }
 
     /// A postings section.

@@ -19,10 +19,9 @@ use crate::dataset::{
 };
 use crate::error::{Error, Result};
 use crate::format::{FileBuilder, SEGMENT_MAGIC, put_i64, put_str, put_u32, put_u64, put_varint};
-use crate::layout::{
-    INLINE, Issuance, KeyUse, NO_TIME, NONE, STRING_BLOCK, TIME_NONE, TIME_WIDE, sec,
-};
+use crate::layout::{INLINE, Issuance, KeyUse, NO_TIME, NONE, STRING_BLOCK, TIME_BLOCK, sec};
 use crate::matching::is_expired_credential_error;
+use crate::matching::resource_key;
 
 const MICROS_PER_MINUTE: i64 = 60_000_000;
 
@@ -169,7 +168,7 @@ pub fn build_segment(
                             {
                                 acc.arn_partitions.insert(a.partition.to_owned());
                             }
-                            let id = acc.strings.id(Some(arn));
+                            let id = acc.strings.id(Some(&resource_key(arn)));
                             push_posting(&mut acc.post[P_RESOURCE], id, ord);
                         }
                     }
@@ -296,17 +295,17 @@ fn encode(
     // STRINGS: front-coded blocks of STRING_BLOCK strings.
     let sorted: Vec<&[u8]> = order.iter().map(|&i| strs[i as usize].as_bytes()).collect();
     fb.section(sec::STRINGS, encode_strings(&sorted)?);
-    // TIMES
-    let mut times = Vec::with_capacity(acc.times.len() * 2);
-    for t in &acc.times {
-        let v = match t {
-            None => TIME_NONE,
-            Some(us) => u16::try_from(us.div_euclid(MICROS_PER_MINUTE) - base_min)
-                .ok()
-                .filter(|v| *v < TIME_WIDE)
-                .unwrap_or(TIME_WIDE),
-        };
-        times.extend_from_slice(&v.to_le_bytes());
+    // TIMES: exact [earliest, latest] time of each block of TIME_BLOCK
+    // events (i64::MAX, i64::MIN when the block has no timed event).
+    let mut times = Vec::with_capacity(4 + acc.times.len().div_ceil(TIME_BLOCK as usize) * 16);
+    put_u32(&mut times, TIME_BLOCK);
+    for block in acc.times.chunks(TIME_BLOCK as usize) {
+        let (lo, hi) = block
+            .iter()
+            .flatten()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+        put_i64(&mut times, lo);
+        put_i64(&mut times, hi);
     }
     fb.section(sec::TIMES, times);
     // Event postings.

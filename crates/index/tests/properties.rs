@@ -103,6 +103,9 @@ fn check(seed: u64, n: usize, rows_per_file: usize) -> Seen {
         qs.extend([
             format!("bucket{b}"),
             format!("bucket{b}/dir{}", rng.below(3)),
+            // Ends inside object names: reached through the object keys of
+            // the directory (`D#`).
+            format!("bucket{b}/dir{}/obj1", rng.below(3)),
             format!("{:08x}-1111-2222-3333-444455556666", rng.below(4)),
             format!("prod/db{}", rng.below(4)),
             format!("orders{}", rng.below(4)),

@@ -84,23 +84,19 @@ impl Index {
                 }
             }
         }
-        let rows = self.fetch_sorted(locs, TIMELINE_COLUMNS, |r| {
-            let e = &r.event;
-            f.accepts(e)
-                && actor.matches(
-                    e.principal_arn.as_deref(),
-                    r.role_arn.as_deref(),
-                    e.access_key_id.as_deref(),
-                    e.source_ip.as_deref(),
-                )
-        })?;
-        Ok(rows
-            .into_iter()
-            .map(|(_, r)| TimelineRow {
-                event: r.event,
-                resource_arns: r.resource_arns,
-            })
-            .collect())
+        self.fetch_sorted(
+            locs,
+            TIMELINE_COLUMNS,
+            |v, i| {
+                let keep = f.accepts_parts(v.time(i), v.account(i), v.region(i))
+                    && actor.matches(v.principal(i), v.role(i), v.key(i), v.ip(i));
+                keep.then(|| TimelineRow {
+                    event: v.event(i),
+                    resource_arns: v.resources(i).map(str::to_owned).collect(),
+                })
+            },
+            |r| r.event.event_time,
+        )
     }
 
     /// Every event that touched a resource named by `resource` (parsed with
@@ -113,11 +109,22 @@ impl Index {
             let post = seg.postings(sec::POST_RESOURCE)?;
             let mut seen = AHashSet::new();
             let mut ords = Vec::new();
-            for prefix in q.scan_prefixes(&seg.meta.arn_partitions) {
-                for e in post.entries_in(seg.prefix_range(&prefix)?) {
-                    if seen.insert(e.sid) && q.matches(&seg.str(e.sid)?) {
-                        ords.extend(self.decode(seg, sec::POST_RESOURCE, e)?);
-                    }
+            // Resource keys (S3 objects are filed by directory and name
+            // hash, see `matching::resource_key`) in the prefix ranges,
+            // and the object keys of the directory of a prefix that ends
+            // inside an object name.
+            let parts = &seg.meta.arn_partitions;
+            let mut entries = Vec::new();
+            for prefix in q
+                .scan_prefixes(parts)
+                .into_iter()
+                .chain(q.extra_prefixes(parts))
+            {
+                entries.extend(post.entries_in(seg.prefix_range(&prefix)?));
+            }
+            for e in entries {
+                if seen.insert(e.sid) && q.matches_key(&seg.str(e.sid)?) {
+                    ords.extend(self.decode(seg, sec::POST_RESOURCE, e)?);
                 }
             }
             ords.sort_unstable();
@@ -128,16 +135,20 @@ impl Index {
                 }
             }
         }
-        let rows = self.fetch_sorted(locs, TOUCHED_COLUMNS, |r| f.accepts(&r.event))?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(_, r)| {
-                let arn = r.resource_arns.iter().find(|a| q.matches(a))?.clone();
+        self.fetch_sorted(
+            locs,
+            TOUCHED_COLUMNS,
+            |v, i| {
+                if !f.accepts_parts(v.time(i), v.account(i), v.region(i)) {
+                    return None;
+                }
+                let arn = v.resources(i).find(|a| q.matches(a))?;
                 Some(TouchedRow {
-                    event: r.event,
-                    resource_arn: arn,
+                    event: v.event(i),
+                    resource_arn: arn.to_owned(),
                 })
-            })
-            .collect())
+            },
+            |r| r.event.event_time,
+        )
     }
 }
