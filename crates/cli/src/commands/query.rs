@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use backtrail_index::{Actor, Chain, Filter, Index, Sessions, WhoAssumed};
+use backtrail_index::{Actor, Chain, EventRow, Filter, Index, Sessions, WhoAssumed};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -91,6 +91,21 @@ fn ask<T>(r: backtrail_index::Result<T>) -> Result<T> {
     })
 }
 
+/// Orders rows by time (events without one last), then event id. The index
+/// breaks time ties by dataset order, which depends on how an ingest's
+/// workers happened to batch files; printing by event id makes the same
+/// archive print the same answer whatever the ingest's scheduling.
+fn stable_order<T>(rows: &mut [T], event: impl Fn(&T) -> &EventRow) {
+    rows.sort_by(|a, b| {
+        let (a, b) = (event(a), event(b));
+        (a.event_time.is_none(), a.event_time, &a.event_id).cmp(&(
+            b.event_time.is_none(),
+            b.event_time,
+            &b.event_id,
+        ))
+    });
+}
+
 /// The query filter from the shared options.
 pub fn filter(q: &QueryOpts) -> Result<Filter> {
     if let (Some(f), Some(t)) = (q.from, q.to)
@@ -156,7 +171,8 @@ pub fn who_assumed(a: &WhoAssumedArgs) -> Result<ExitCode> {
         role: a.role.clone(),
         by: a.by.clone(),
     };
-    let rows = ask(open(&a.q)?.who_assumed(&q, &f))?;
+    let mut rows = ask(open(&a.q)?.who_assumed(&q, &f))?;
+    stable_order(&mut rows, |r| &r.event);
     print(&a.q, &rows, ASSUME_COLS, "credential-issuing calls")
 }
 
@@ -208,14 +224,16 @@ pub fn sessions(a: &SessionsArgs) -> Result<ExitCode> {
         role: a.role.clone(),
         principal: a.principal.clone(),
     };
-    let rows = ask(open(&a.q)?.sessions(&q, &f))?;
+    let mut rows = ask(open(&a.q)?.sessions(&q, &f))?;
+    stable_order(&mut rows, |r| &r.event);
     print(&a.q, &rows, SESSION_COLS, "issued credentials")
 }
 
 /// `touched`.
 pub fn touched(a: &TouchedArgs) -> Result<ExitCode> {
     let f = filter(&a.q)?;
-    let rows = ask(open(&a.q)?.touched(&a.resource, &f))?;
+    let mut rows = ask(open(&a.q)?.touched(&a.resource, &f))?;
+    stable_order(&mut rows, |r| &r.event);
     print(&a.q, &rows, TOUCHED_COLS, "events")
 }
 
@@ -233,6 +251,7 @@ pub fn timeline(a: &TimelineArgs) -> Result<ExitCode> {
             );
         }
     };
-    let rows = ask(open(&a.q)?.timeline(&actor, &f))?;
+    let mut rows = ask(open(&a.q)?.timeline(&actor, &f))?;
+    stable_order(&mut rows, |r| &r.event);
     print(&a.q, &rows, EVENT_COLS, "events")
 }
