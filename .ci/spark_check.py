@@ -29,4 +29,5 @@ assert types["resource_arns"] == "array<string>", types["resource_arns"]
 assumes = df.where("eventName = 'AssumeRole' AND userIdentity.type IS NOT NULL").count()
 assert assumes > 0
 print(f"spark {spark.version}: {n} rows, types ok")
+spark.stop()
 print("spark: 1 passed, 0 failed")
