@@ -168,6 +168,24 @@ impl Index {
         })
     }
 
+    /// Appends to `locs` the events `ords` of segment `si` whose time may
+    /// pass the filter's window.
+    pub(crate) fn push_time_candidates(
+        &self,
+        si: usize,
+        seg: &Segment,
+        ords: Vec<u32>,
+        f: &Filter,
+        locs: &mut Vec<Loc>,
+    ) -> Result<()> {
+        for o in ords {
+            if self.time_candidate(seg, o, f)? {
+                locs.push((si, o));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether event `ord` of `seg` may pass the filter's time window (the
     /// exact check is made on the Parquet row).
     pub(crate) fn time_candidate(&self, seg: &Segment, ord: u32, f: &Filter) -> Result<bool> {

@@ -78,11 +78,7 @@ impl Index {
                 ords.sort_unstable();
                 ords.dedup();
             }
-            for o in ords {
-                if self.time_candidate(seg, o, f)? {
-                    locs.push((si, o));
-                }
-            }
+            self.push_time_candidates(si, seg, ords, f, &mut locs)?;
         }
         self.fetch_sorted(
             locs,
@@ -129,11 +125,7 @@ impl Index {
             }
             ords.sort_unstable();
             ords.dedup();
-            for o in ords {
-                if self.time_candidate(seg, o, f)? {
-                    locs.push((si, o));
-                }
-            }
+            self.push_time_candidates(si, seg, ords, f, &mut locs)?;
         }
         self.fetch_sorted(
             locs,
