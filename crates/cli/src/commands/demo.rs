@@ -134,9 +134,13 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode> {
     // forward, every credential those keys obtained in turn (an analyst's
     // `sessions --principal SESSION`, kept to calls signed by that key).
     let hops: Vec<&backtrail_index::Hop> = chain.paths.iter().flat_map(|p| &p.hops).collect();
-    let mut frontier: Vec<(String, Option<String>)> = hops
+    let issues: Vec<&backtrail_index::Hop> = hops
         .iter()
+        .copied()
         .filter(|h| h.hop == HopKind::Issue)
+        .collect();
+    let mut frontier: Vec<(String, Option<String>)> = issues
+        .iter()
         .filter_map(|h| {
             h.row
                 .issued_key
@@ -145,17 +149,12 @@ pub fn run(a: &DemoArgs) -> Result<ExitCode> {
         })
         .collect();
     let mut attacker_keys: BTreeSet<String> = BTreeSet::new();
-    let mut roles: BTreeSet<String> = hops
+    let mut roles: BTreeSet<String> = issues
         .iter()
-        .filter(|h| h.hop == HopKind::Issue)
         .filter_map(|h| h.row.role_arn.clone())
         .collect();
     let mut attacker_ips: BTreeSet<String> = BTreeSet::from([ip.clone()]);
-    attacker_ips.extend(
-        hops.iter()
-            .filter(|h| h.hop == HopKind::Issue)
-            .filter_map(|h| h.row.event.source_ip.clone()),
-    );
+    attacker_ips.extend(issues.iter().filter_map(|h| h.row.event.source_ip.clone()));
     while let Some((key, session)) = frontier.pop() {
         if !attacker_keys.insert(key.clone()) {
             continue;
