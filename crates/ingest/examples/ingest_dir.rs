@@ -9,7 +9,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let [input, dataset] = args.as_slice() else {
         return Err("usage: ingest_dir INPUT DATASET".into());
     };
-    let cfg = backtrail_ingest::IngestConfig::builder().build();
+    let mut b = backtrail_ingest::IngestConfig::builder();
+    // Experiments: BACKTRAIL_PAGE_ROWS overrides the page row limit.
+    if let Some(n) = std::env::var("BACKTRAIL_PAGE_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        b = b.page_rows(n);
+    }
+    // BACKTRAIL_COMPRESSION = snappy | none | zstd-N overrides the codec.
+    match std::env::var("BACKTRAIL_COMPRESSION").as_deref() {
+        Ok("snappy") => b = b.compression(backtrail_ingest::Compression::Snappy),
+        Ok("none") => b = b.compression(backtrail_ingest::Compression::None),
+        Ok(z) if z.starts_with("zstd-") => {
+            b = b.compression(backtrail_ingest::Compression::Zstd(z[5..].parse()?));
+        }
+        _ => {}
+    }
+    let cfg = b.build();
     let s = backtrail_ingest::ingest(
         &[PathBuf::from(input)],
         &PathBuf::from(dataset),

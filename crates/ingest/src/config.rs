@@ -20,6 +20,9 @@ pub const DEFAULT_COMMIT_EVERY_EVENTS: u64 = 4_000_000;
 pub const DEFAULT_RESIDENT_DAYS: usize = 16;
 /// Default decoded files waiting for the writer, per decode thread.
 pub const DEFAULT_QUEUE_PER_THREAD: usize = 2;
+/// Default rows per Parquet data page: small pages let the index's point
+/// reads decompress a few KiB per row instead of a 20k-row page.
+pub const DEFAULT_PAGE_ROWS: usize = 2_048;
 /// Default Parquet compression.
 pub const DEFAULT_COMPRESSION: Compression = Compression::Zstd(1);
 
@@ -46,6 +49,7 @@ pub struct IngestConfig {
     commit_every_events: u64,
     resident_days: usize,
     queue_per_thread: usize,
+    page_rows: usize,
     compression: Compression,
     abort_after_files: Option<usize>,
 }
@@ -62,6 +66,7 @@ impl Default for IngestConfig {
             commit_every_events: DEFAULT_COMMIT_EVERY_EVENTS,
             resident_days: DEFAULT_RESIDENT_DAYS,
             queue_per_thread: DEFAULT_QUEUE_PER_THREAD,
+            page_rows: DEFAULT_PAGE_ROWS,
             compression: DEFAULT_COMPRESSION,
             abort_after_files: None,
         }
@@ -112,6 +117,10 @@ impl IngestConfig {
     /// Queue depth per decode thread.
     pub fn queue_per_thread(&self) -> usize {
         self.queue_per_thread
+    }
+    /// Rows per Parquet data page (at most).
+    pub fn page_rows(&self) -> usize {
+        self.page_rows
     }
     /// Parquet compression.
     pub fn compression(&self) -> Compression {
@@ -171,6 +180,11 @@ impl IngestConfigBuilder {
     /// Decoded files queued per thread. See [`DEFAULT_QUEUE_PER_THREAD`].
     pub fn queue_per_thread(mut self, n: usize) -> Self {
         self.0.queue_per_thread = n.max(1);
+        self
+    }
+    /// Rows per Parquet data page. See [`DEFAULT_PAGE_ROWS`].
+    pub fn page_rows(mut self, n: usize) -> Self {
+        self.0.page_rows = n.max(1);
         self
     }
     /// Parquet compression. See [`DEFAULT_COMPRESSION`].

@@ -37,8 +37,9 @@
 //! # Threads
 //!
 //! `threads` rayon workers decode (read, SHA-256, gunzip, parse, build
-//! rows); the calling thread deduplicates and buffers; one encoder thread
-//! writes Parquet. Bounded channels between them give back-pressure.
+//! rows); the calling thread deduplicates and buffers; `threads` encoder
+//! threads write Parquet, one file each at a time. Bounded channels
+//! between them give back-pressure.
 //!
 //! # Quirks
 //!

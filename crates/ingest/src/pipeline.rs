@@ -2,7 +2,7 @@
 //! and on the calling thread dedup, partition, write and commit.
 //!
 //! ```text
-//!  rayon workers (cfg.threads)            calling thread (coordinator)        encoder thread
+//!  rayon workers (cfg.threads)            calling thread (coordinator)        encoder threads
 //!  stat → skip? → read → SHA-256 →  ──►   sha dedup → row dedup (per-day LRU)
 //!  gunzip → parse → Arrow rows   bounded  → per-day buffers  ──── bounded ──► Parquet files
 //!                                channel  → commit: wait for files, fsync, manifest

@@ -8,9 +8,11 @@
 //! renamed into place; partition directories are fsynced at commit. Until
 //! the manifest lists it, a data file is an orphan that the next run deletes.
 //!
-//! Encoding and compression run on one dedicated thread, fed through a
-//! channel of depth one, so the coordinator keeps deduplicating and
-//! buffering (and the decoders keep decoding) while a file is written.
+//! Encoding and compression run on dedicated encoder threads (one per
+//! decode thread), fed through a bounded channel, so the coordinator keeps
+//! deduplicating and buffering (and the decoders keep decoding) while
+//! files are written, and the final flush of every day's buffer uses all
+//! cores instead of one.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
@@ -52,6 +54,8 @@ pub fn writer_properties(cfg: &IngestConfig) -> WriterProperties {
     let mut b = WriterProperties::builder()
         .set_compression(compression)
         .set_dictionary_enabled(false)
+        .set_data_page_row_count_limit(cfg.page_rows())
+        .set_write_batch_size(cfg.page_rows().min(1024))
         .set_max_row_group_row_count(Some(cfg.row_group_rows()));
     for c in DICTIONARY_COLUMNS {
         b = b.set_column_dictionary_enabled(ColumnPath::from(*c), true);
@@ -200,11 +204,23 @@ fn write_file(
     Ok(bytes)
 }
 
-/// The encoder thread: Parquet encoding and compression run beside the
+/// An encoder thread: Parquet encoding and compression run beside the
 /// coordinator, so decoding goes on while a day is written.
 fn encoder(props: WriterProperties, jobs: Receiver<Job>, done: Sender<Done>) {
     for j in jobs {
-        let result = write_file(&props, &j.dir, &j.name, &j.batches).map(|bytes| DataFile {
+        // A panic while encoding one file becomes that file's error: with
+        // several encoders a dead thread would leave its job unanswered
+        // while the others keep the result channel open.
+        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write_file(&props, &j.dir, &j.name, &j.batches)
+        }))
+        .unwrap_or_else(|_| {
+            Err(Error::Internal(format!(
+                "the Parquet encoder panicked while writing {}",
+                j.name
+            )))
+        });
+        let result = written.map(|bytes| DataFile {
             path: format!("events/event_date={}/{}", j.partition, j.name),
             partition: j.partition.clone(),
             rows: j.rows as u64,
@@ -224,7 +240,7 @@ fn encoder(props: WriterProperties, jobs: Receiver<Job>, done: Sender<Done>) {
     }
 }
 
-/// Buffers rows per day and writes data files (on one encoder thread).
+/// Buffers rows per day and writes data files (on the encoder threads).
 ///
 /// Memory: buffered rows plus rows being encoded stay under
 /// `max_buffered_bytes` (the largest day is flushed once buffered rows pass
@@ -239,7 +255,7 @@ pub(crate) struct PartitionWriter {
     buffered_bytes: usize,
     jobs: Option<Sender<Job>>,
     done: Receiver<Done>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
     in_flight: usize,
     in_flight_bytes: usize,
     in_flight_days: HashMap<i32, usize>,
@@ -252,15 +268,21 @@ pub(crate) struct PartitionWriter {
 
 impl PartitionWriter {
     pub(crate) fn new(dataset: &Path, run: &str, cfg: &IngestConfig) -> Result<Self, Error> {
-        let (jobs, jobs_rx) = crossbeam_channel::bounded::<Job>(1);
+        let encoders = cfg.threads().max(1);
+        let (jobs, jobs_rx) = crossbeam_channel::bounded::<Job>(encoders);
         let (done_tx, done) = crossbeam_channel::unbounded::<Done>();
         let props = writer_properties(cfg);
-        let thread = std::thread::Builder::new()
-            .name("backtrail-parquet".into())
-            .spawn(move || encoder(props, jobs_rx, done_tx))
-            .map_err(|e| {
-                Error::Internal(format!("cannot start the Parquet encoder thread: {e}"))
-            })?;
+        let mut threads = Vec::with_capacity(encoders);
+        for i in 0..encoders {
+            let (props, jobs_rx, done_tx) = (props.clone(), jobs_rx.clone(), done_tx.clone());
+            let t = std::thread::Builder::new()
+                .name(format!("backtrail-parquet-{i}"))
+                .spawn(move || encoder(props, jobs_rx, done_tx))
+                .map_err(|e| {
+                    Error::Internal(format!("cannot start a Parquet encoder thread: {e}"))
+                })?;
+            threads.push(t);
+        }
         Ok(Self {
             dataset: dataset.to_owned(),
             run: run.to_owned(),
@@ -271,7 +293,7 @@ impl PartitionWriter {
             buffered_bytes: 0,
             jobs: Some(jobs),
             done,
-            thread: Some(thread),
+            threads,
             in_flight: 0,
             in_flight_bytes: 0,
             in_flight_days: HashMap::new(),
@@ -379,11 +401,13 @@ impl PartitionWriter {
     }
 
     fn encoder_failure(&mut self) -> Error {
-        // The encoder thread is gone: a panic (or it was shut down).
+        // The encoder threads are gone: a panic (or they were shut down).
         self.jobs = None;
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Err(_)) => Error::Internal("the Parquet encoder thread panicked".into()),
-            _ => Error::Internal("the Parquet encoder thread stopped".into()),
+        let panicked = self.threads.drain(..).any(|t| t.join().is_err());
+        if panicked {
+            Error::Internal("a Parquet encoder thread panicked".into())
+        } else {
+            Error::Internal("the Parquet encoder threads stopped".into())
         }
     }
 
@@ -445,9 +469,9 @@ impl PartitionWriter {
 
 impl Drop for PartitionWriter {
     fn drop(&mut self) {
-        // Closing the job channel ends the encoder after its current file.
+        // Closing the job channel ends each encoder after its current file.
         self.jobs = None;
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }

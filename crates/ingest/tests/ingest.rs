@@ -401,3 +401,67 @@ fn copies_are_counted_never_committed_before_their_original() {
         common::same_multiset(&exported(&ds), &all).unwrap();
     }
 }
+
+#[test]
+fn many_small_files_on_several_encoders_keep_every_row_in_small_pages() {
+    use parquet::file::reader::FileReader;
+    use parquet::file::serialized_reader::{ReadOptionsBuilder, SerializedFileReader};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let recs: Vec<Value> = (0..3_000)
+        .map(|i| {
+            rec(
+                &format!("e{i}"),
+                &format!("2024-03-{:02}T02:00:00Z", 1 + i % 6),
+                json!({}),
+            )
+        })
+        .collect();
+    for (n, chunk) in recs.chunks(250).enumerate() {
+        write(
+            tmp.path(),
+            &format!("in/{n}.json"),
+            &json!({ "Records": chunk }).to_string(),
+        );
+    }
+    let ds = tmp.path().join("ds");
+    // Files of 100 rows flushed from six days at once keep both encoder
+    // threads busy; pages of 64 rows split each file into several pages.
+    let c = IngestConfig::builder()
+        .threads(2)
+        .rows_per_file(100)
+        .page_rows(64)
+        .build();
+    let s = run(&[tmp.path().join("in")], &ds, &c);
+    assert_eq!(s.events_new, 3_000);
+    let mut got: Vec<String> = exported(&ds)
+        .iter()
+        .map(|r| r["eventID"].as_str().unwrap().to_owned())
+        .collect();
+    got.sort();
+    let mut want: Vec<String> = (0..3_000).map(|i| format!("e{i}")).collect();
+    want.sort();
+    assert_eq!(got, want);
+
+    let m = read_manifest(&ds).unwrap();
+    let files = &m.data_files;
+    assert!(files.len() >= 20, "{} files", files.len());
+    for f in files {
+        let file = std::fs::File::open(ds.join(&f.path)).unwrap();
+        let opts = ReadOptionsBuilder::new().with_page_index().build();
+        let r = SerializedFileReader::new_with_options(file, opts).unwrap();
+        let meta = r.metadata();
+        for rg in 0..meta.num_row_groups() {
+            let rows = meta.row_group(rg).num_rows();
+            let index = meta.page_index_for_row_group(rg);
+            for c in 0..meta.row_group(rg).num_columns() {
+                let locs = index.page_locations(c).expect("offset index written");
+                for (i, p) in locs.iter().enumerate() {
+                    let end = locs.get(i + 1).map_or(rows, |n| n.first_row_index);
+                    let len = end - p.first_row_index;
+                    assert!(len <= 64, "{}: page of {len} rows", f.path);
+                }
+            }
+        }
+    }
+}
