@@ -136,3 +136,26 @@ fn missing_input_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/definitely/not/here"), "{err}");
 }
+
+#[test]
+fn a_second_ingest_into_a_busy_dataset_is_refused_and_the_first_is_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let pass = testdata().join("ingest/pass");
+    ok(&["ingest", s(&pass), "--out", s(&data), "--json"]);
+    let before = ok(&["export", "--data", s(&data)]);
+    // Hold the lock as a running ingest would.
+    let held = backtrail_ingest::lock::DatasetLock::acquire(&data).unwrap();
+    let out = run(&["ingest", s(&pass), "--out", s(&data)]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another ingest is writing"), "{err}");
+    assert!(
+        err.contains(&format!("pid {}", std::process::id())),
+        "{err}"
+    );
+    drop(held);
+    assert_eq!(ok(&["export", "--data", s(&data)]), before);
+    // Once free, the dataset takes ingests again.
+    ok(&["ingest", s(&pass), "--out", s(&data), "--json"]);
+}

@@ -204,6 +204,17 @@ pub enum Error {
         /// Files processed before the abort.
         files: usize,
     },
+    /// Another process is ingesting into the same dataset.
+    #[error(
+        "another ingest is writing {dataset} ({holder}); wait for it to finish, \
+         or ingest into another --out directory"
+    )]
+    Locked {
+        /// The dataset.
+        dataset: PathBuf,
+        /// What the lock file says about its holder.
+        holder: String,
+    },
     /// A worker thread panicked.
     #[error("internal error: {0}")]
     Internal(String),

@@ -50,7 +50,8 @@
 //!   quarantined.
 //! * Duplicate keys: the last one wins for typed fields (as serde_json
 //!   reads them); free-form JSON and unknown fields keep every occurrence.
-//! * One ingest at a time per dataset (no lock file is taken).
+//! * One ingest at a time per dataset: a second one fails with
+//!   [`Error::Locked`] (see [`lock`]); the lock dies with its process.
 
 mod columns;
 pub mod config;
@@ -60,6 +61,7 @@ pub mod error;
 pub mod export;
 pub mod gunzip;
 mod json;
+pub mod lock;
 pub mod manifest;
 mod pipeline;
 pub mod rebuild;

@@ -690,6 +690,9 @@ pub fn ingest(
     ] {
         fs::create_dir_all(&d).map_err(|e| Error::io(&d, e))?;
     }
+    // Before anything reads the manifest or removes orphans: a concurrent
+    // run's uncommitted files look exactly like orphans.
+    let _lock = crate::lock::DatasetLock::acquire(dataset)?;
     let manifest = manifest::read_manifest(dataset)?;
     let orphans = manifest::remove_orphans(dataset, &manifest)?;
 
