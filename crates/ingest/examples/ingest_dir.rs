@@ -17,6 +17,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         b = b.page_rows(n);
     }
+    if let Some(n) = std::env::var("BACKTRAIL_MAX_BUFFERED_MB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        b = b.max_buffered_bytes(n << 20);
+    }
     // BACKTRAIL_COMPRESSION = snappy | none | zstd-N overrides the codec.
     match std::env::var("BACKTRAIL_COMPRESSION").as_deref() {
         Ok("snappy") => b = b.compression(backtrail_ingest::Compression::Snappy),

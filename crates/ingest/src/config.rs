@@ -11,7 +11,7 @@ pub const DEFAULT_ROWS_PER_FILE: usize = 262_144;
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 131_072;
 /// Default cap on rows held in memory across all days before the largest
 /// day is flushed early (Arrow bytes).
-pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 << 20;
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 128 << 20;
 /// Default commit interval in input files.
 pub const DEFAULT_COMMIT_EVERY_FILES: usize = 5_000;
 /// Default commit interval in new events.

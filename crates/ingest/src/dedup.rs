@@ -62,18 +62,46 @@ pub(crate) fn key_of(event_id: Option<u64>, record_hash: u64) -> u64 {
     event_id.unwrap_or_else(|| fmix(record_hash ^ NO_ID_SALT))
 }
 
-#[derive(Default)]
+/// Sub-tables per day. A hash table grows by doubling, and while it
+/// rehashes the old and new tables are both alive: one table for a 5M-event
+/// day had a 210 MB peak for 140 MB of keys. Split 64 ways, the tables
+/// grow one at a time and the transient is 1/64th.
+const SUB_TABLES: usize = 64;
+
+/// The sub-table of `key`: bits 40..46, clear of the bits the table itself
+/// uses (the low ones pick the bucket, the top 7 are its tag byte).
+fn sub_table(key: u64) -> usize {
+    (key >> 40) as usize % SUB_TABLES
+}
+
 struct DaySet {
-    first: IdMap<u64>,
+    first: Vec<IdMap<u64>>,
     more: IdMap<Vec<u64>>,
     last_used: u64,
 }
 
+impl Default for DaySet {
+    fn default() -> Self {
+        Self {
+            first: (0..SUB_TABLES).map(|_| IdMap::default()).collect(),
+            more: IdMap::default(),
+            last_used: 0,
+        }
+    }
+}
+
 impl DaySet {
+    fn reserve(&mut self, keys: usize) {
+        for t in &mut self.first {
+            t.reserve(keys / SUB_TABLES + 1);
+        }
+    }
+
     fn check(&mut self, key: u64, rh: u64) -> Verdict {
-        match self.first.get(&key) {
+        let first = &mut self.first[sub_table(key)];
+        match first.get(&key) {
             None => {
-                self.first.insert(key, rh);
+                first.insert(key, rh);
                 Verdict::New
             }
             Some(r) if *r == rh => Verdict::Duplicate,
@@ -143,7 +171,7 @@ impl Seen {
             self.days.remove(&old);
         }
         let mut set = DaySet::default();
-        set.first.reserve(stored.len());
+        set.reserve(stored.len());
         for (id, rh) in stored {
             set.check(key_of(*id, *rh), *rh);
         }

@@ -57,6 +57,7 @@ mod columns;
 pub mod config;
 pub mod decode;
 mod dedup;
+mod encoder;
 pub mod error;
 pub mod export;
 pub mod gunzip;

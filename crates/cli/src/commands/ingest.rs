@@ -13,6 +13,7 @@ use crate::sanitize::visible;
 /// Ingests, updates the index, prints the summary.
 pub fn run(a: &IngestArgs) -> Result<ExitCode> {
     let summary = ingest(a)?;
+    release_free_memory();
     if !a.no_index {
         super::index::update(&a.out, &summary.partitions, a.quiet)?;
     }
@@ -31,6 +32,21 @@ pub fn run(a: &IngestArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(crate::EXIT_FAILURE));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Hands memory the ingest freed back to the OS before the index build.
+///
+/// glibc keeps freed blocks in its per-thread arenas: after a large
+/// ingest the process kept ~500 MB it no longer used, on top of which the
+/// index build allocated its own (10M events: 1.33 GB peak instead of the
+/// larger of the two phases, 1.03 GB).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks glibc's own heap under its locks; no
+    // pointer of ours is involved and no allocation is live in between.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Runs the ingest with a progress bar on a terminal.
