@@ -23,7 +23,8 @@
 //! The channel holds at most `threads × queue_per_thread` decoded files, so
 //! memory stays bounded whatever the archive size: in flight are the
 //! queued files, one file per worker, the day buffers (capped by
-//! `max_buffered_bytes`) and the resident dedup shards.
+//! `max_buffered_bytes`), the open Parquet files (one row group each, at
+//! most `writer::MAX_OPEN_FILES`) and the resident dedup shards.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::{self, File};
