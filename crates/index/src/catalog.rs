@@ -109,10 +109,16 @@ pub fn read(dataset: &Path) -> Result<Vec<CatalogEntry>> {
 
 /// Why `seg` no longer describes partition `p`'s files, if it does not.
 pub fn staleness(dataset: &Path, seg: &Segment) -> Result<Option<String>> {
+    // `list_files` sorts by name; a partition holds hundreds of files, so
+    // look names up by binary search rather than comparing every pair.
     let now = list_files(dataset, &seg.meta.partition)?;
     let then: Vec<&FileFingerprint> = seg.meta.files.iter().map(|f| &f.fp).collect();
     for f in &then {
-        match now.iter().find(|n| n.name == f.name) {
+        match now
+            .binary_search_by(|n| n.name.cmp(&f.name))
+            .ok()
+            .map(|i| &now[i])
+        {
             None => return Ok(Some(format!("file {} was removed", f.name))),
             Some(n) if n.size != f.size || n.mtime_ns != f.mtime_ns => {
                 return Ok(Some(format!(
@@ -123,7 +129,12 @@ pub fn staleness(dataset: &Path, seg: &Segment) -> Result<Option<String>> {
             Some(_) => {}
         }
     }
-    if let Some(n) = now.iter().find(|n| !then.iter().any(|f| f.name == n.name)) {
+    let mut names: Vec<&str> = then.iter().map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(n) = now
+        .iter()
+        .find(|n| names.binary_search(&n.name.as_str()).is_err())
+    {
         return Ok(Some(format!("file {} was added", n.name)));
     }
     Ok(None)

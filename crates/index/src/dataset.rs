@@ -16,12 +16,13 @@ use arrow_schema::DataType;
 use backtrail_model::schema::col;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
-    ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelectionPolicy,
-    RowSelector,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder, RowSelection, RowSelectionPolicy, RowSelector,
 };
 use parquet::file::metadata::{ColumnChunkMask, PageIndexPolicy};
 
 use crate::error::{Error, Result, io};
+use crate::pages;
 use crate::rows::{EventRow, FullRow};
 
 /// Directory of the event partitions under the dataset root.
@@ -157,14 +158,36 @@ pub const ROW_COLUMNS: &[&str] = &[
     col::RESOURCE_ARNS,
 ];
 
+/// Average rows per selector below which parquet's default selection
+/// policy decodes whole batches and filters them (`RowSelectionPolicy`'s
+/// default `Auto` threshold).
+const AUTO_MASK_THRESHOLD: usize = 32;
+
+/// Whether parquet's default policy would decode `selection` as a mask
+/// (every row from the first selected to the last, then filtered) rather
+/// than run by run, and that would cost more than `batch_size` rows (the
+/// same rule as parquet's `RowSelectionPolicy::Auto`).
+fn costly_as_mask(selection: &RowSelection, batch_size: usize) -> bool {
+    let (rows, runs) = selection
+        .iter()
+        .filter(|s| s.row_count > 0)
+        .fold((0usize, 0usize), |(r, n), s| (r + s.row_count, n + 1));
+    let min_runs = rows / AUTO_MASK_THRESHOLD + 1;
+    rows > batch_size && min_runs <= rows && runs >= min_runs
+}
+
 /// Opens `path` for reading `columns` (checked against the expected types),
 /// optionally only the selected rows.
+///
+/// A sparse selection over uncompressed or ZSTD column chunks is read page
+/// by page with [`crate::pages`] (one positioned read per needed page, one
+/// decompression context per thread); anything else with parquet's reader.
 pub fn reader(
     path: &Path,
     columns: &[&str],
     selection: Option<RowSelection>,
     batch_size: usize,
-) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader> {
+) -> Result<ParquetRecordBatchReader> {
     let file = File::open(path).map_err(io(path))?;
     let pq = |source| Error::Parquet {
         path: path.to_owned(),
@@ -179,8 +202,8 @@ pub fn reader(
     } else {
         ArrowReaderOptions::new()
     };
-    let b = ParquetRecordBatchReaderBuilder::try_new_with_options(file, opts).map_err(pq)?;
-    let schema = b.schema().clone();
+    let meta = ArrowReaderMetadata::load(&file, opts).map_err(pq)?;
+    let schema = meta.schema().clone();
     let mut roots = Vec::with_capacity(columns.len());
     for c in columns {
         let i = schema.index_of(c).map_err(|_| Error::Schema {
@@ -204,7 +227,19 @@ pub fn reader(
         }
         roots.push(i);
     }
-    let mask = ProjectionMask::roots(b.parquet_schema(), roots);
+    let mask = ProjectionMask::roots(meta.parquet_schema(), roots);
+    if let Some(s) = &selection {
+        let leaves: Vec<usize> = (0..meta.parquet_schema().num_columns())
+            .filter(|&i| mask.leaf_included(i))
+            .collect();
+        // Dense selections keep parquet's reader with the `Selectors`
+        // policy (below): the page reader goes through parquet's default
+        // policy, which would decode them as a mask.
+        if !costly_as_mask(s, batch_size) && pages::supported(meta.metadata(), &leaves) {
+            return pages::read(file, &meta, mask, s.clone(), batch_size).map_err(pq);
+        }
+    }
+    let b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta);
     let mut b = b.with_projection(mask).with_batch_size(batch_size);
     if let Some(s) = selection {
         // Selected rows are sparse (a few percent of a file): decoding just
@@ -484,7 +519,7 @@ pub fn scan_rows<T>(
     columns: &[&str],
     mut f: impl FnMut(u32, &RowView<'_>, usize) -> Option<T>,
 ) -> Result<Vec<T>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
     if rows.is_empty() {
         return Ok(out);
     }
@@ -516,6 +551,21 @@ pub fn scan_rows<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sparse selections and short ones go page by page; dense long ones
+    /// (which parquet's default policy would decode as a mask) do not.
+    #[test]
+    fn dense_selections_stay_with_parquet() {
+        let every =
+            |step: u32, n: u32| selection(&(0..n).step_by(step as usize).collect::<Vec<_>>());
+        assert!(!costly_as_mask(&selection(&[40_000]), 8192));
+        assert!(!costly_as_mask(&selection(&[3, 9000, 40_000]), 8192));
+        assert!(!costly_as_mask(&every(2, 100), 8192), "short");
+        assert!(!costly_as_mask(&every(100, 100_000), 8192), "sparse");
+        assert!(costly_as_mask(&every(2, 100_000), 8192), "dense");
+        assert!(costly_as_mask(&every(10, 100_000), 8192), "dense");
+        assert!(!costly_as_mask(&selection(&[]), 8192));
+    }
 
     #[test]
     fn selection_runs() {

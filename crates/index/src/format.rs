@@ -2,18 +2,26 @@
 //! and the little-endian primitives the sections are written with.
 //!
 //! ```text
-//! file    := header section*
+//! file    := header (section sums)*
 //! header  := magic[8] version:u32 n:u32 file_len:u64 entry{n} header_crc:u32
 //! entry   := kind:u32 crc:u32 offset:u64 len:u64
+//! sums    := block_crc:u32{ceil(len / CHECK_BLOCK)}
 //! ```
-//! `header_crc` is CRC-32 (IEEE, `crc32fast`) of every header byte before it;
-//! each section's `crc` covers its bytes. The header is checked when a file
-//! is opened; a section is checked the first time it is read (see
-//! `segment.rs`), so a query pays only for the sections it touches. The
-//! grammar of each section is in `docs/formats/index.md`.
+//! `header_crc` is CRC-32 (IEEE, `crc32fast`) of every header byte before it.
+//! Each section is followed by `sums`, the CRC-32 of each [`CHECK_BLOCK`]
+//! bytes of it (the last block may be shorter); the entry's `crc` covers
+//! `sums`. The header is checked when a file is opened; a block of a
+//! section the first time a read touches it (see `segment.rs`), so a point
+//! query pays for the few kilobytes it reads, not for whole sections of
+//! megabytes. The grammar of each section is in `docs/formats/index.md`.
 
 /// Format version this build reads and writes. Bumped on any layout change.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
+/// Bytes of a section covered by one block checksum (the last block of a
+/// section may be shorter). Small enough that a lookup checks only what it
+/// reads (a binary search touches a few blocks, not the section), large
+/// enough that the sums cost 0.1% of the file.
+pub const CHECK_BLOCK: usize = 4096;
 /// Magic number of a partition segment.
 pub const SEGMENT_MAGIC: [u8; 8] = *b"BTIXSEG\0";
 /// Magic number of the catalogue.
@@ -54,12 +62,39 @@ impl std::fmt::Display for FormatError {
 pub struct SectionEntry {
     /// Section kind (see the `sec` constants of each file kind).
     pub kind: u32,
-    /// CRC-32 of the section bytes.
+    /// CRC-32 of the section's block checksums.
     pub crc: u32,
     /// Byte offset from the start of the file.
     pub offset: u64,
-    /// Length in bytes.
+    /// Length in bytes (without the block checksums that follow).
     pub len: u64,
+}
+
+impl SectionEntry {
+    /// Number of checksummed blocks.
+    pub fn blocks(&self) -> usize {
+        (self.len as usize).div_ceil(CHECK_BLOCK)
+    }
+
+    /// Byte range of the section in the file.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.offset as usize..(self.offset + self.len) as usize
+    }
+
+    /// Byte range of the block checksums in the file (right after the section).
+    pub fn sums_range(&self) -> std::ops::Range<usize> {
+        let start = (self.offset + self.len) as usize;
+        start..start + 4 * self.blocks()
+    }
+}
+
+/// The block checksums of `section`.
+fn block_sums(section: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 * section.len().div_ceil(CHECK_BLOCK));
+    for b in section.chunks(CHECK_BLOCK) {
+        put_u32(&mut out, crc32fast::hash(b));
+    }
+    out
 }
 
 /// Assembles sections into one file image.
@@ -74,27 +109,35 @@ impl FileBuilder {
         self.sections.push((kind, bytes));
     }
 
-    /// The complete file: header followed by the sections in order.
+    /// The complete file: header followed by each section and its block
+    /// checksums, in order.
     pub fn finish(self, magic: [u8; 8]) -> Vec<u8> {
         let header_len = FIXED_HEADER + ENTRY * self.sections.len() + 4;
-        let body: usize = self.sections.iter().map(|(_, b)| b.len()).sum();
+        let sums: Vec<Vec<u8>> = self.sections.iter().map(|(_, b)| block_sums(b)).collect();
+        let body: usize = self
+            .sections
+            .iter()
+            .zip(&sums)
+            .map(|((_, b), s)| b.len() + s.len())
+            .sum();
         let mut out = Vec::with_capacity(header_len + body);
         out.extend_from_slice(&magic);
         put_u32(&mut out, FORMAT_VERSION);
         put_u32(&mut out, self.sections.len() as u32);
         put_u64(&mut out, (header_len + body) as u64);
         let mut offset = header_len as u64;
-        for (kind, bytes) in &self.sections {
+        for ((kind, bytes), s) in self.sections.iter().zip(&sums) {
             put_u32(&mut out, *kind);
-            put_u32(&mut out, crc32fast::hash(bytes));
+            put_u32(&mut out, crc32fast::hash(s));
             put_u64(&mut out, offset);
             put_u64(&mut out, bytes.len() as u64);
-            offset += bytes.len() as u64;
+            offset += (bytes.len() + s.len()) as u64;
         }
         let crc = crc32fast::hash(&out);
         put_u32(&mut out, crc);
-        for (_, bytes) in &self.sections {
+        for ((_, bytes), s) in self.sections.iter().zip(&sums) {
             out.extend_from_slice(bytes);
+            out.extend_from_slice(s);
         }
         out
     }
@@ -157,7 +200,11 @@ pub fn parse_header(bytes: &[u8], magic: [u8; 8]) -> Result<Vec<SectionEntry>, F
             })
         })()
         .ok_or_else(|| FormatError::Malformed("section table".into()))?;
-        if e.offset.checked_add(e.len).is_none_or(|end| end > file_len) {
+        let end = e
+            .offset
+            .checked_add(e.len)
+            .and_then(|end| end.checked_add(4 * e.len.div_ceil(CHECK_BLOCK as u64)));
+        if end.is_none_or(|end| end > file_len) || e.offset < header_len as u64 {
             return Err(FormatError::Malformed(format!("section {} bounds", e.kind)));
         }
         out.push(e);
@@ -165,19 +212,48 @@ pub fn parse_header(bytes: &[u8], magic: [u8; 8]) -> Result<Vec<SectionEntry>, F
     Ok(out)
 }
 
-/// The bytes of a section after checking its CRC.
+/// The block checksums of section `e` after checking them against the
+/// entry's `crc`.
+pub fn checked_sums<'a>(
+    bytes: &'a [u8],
+    e: &SectionEntry,
+    name: &str,
+) -> Result<&'a [u8], FormatError> {
+    let sums = bytes
+        .get(e.sums_range())
+        .ok_or_else(|| FormatError::Truncated(format!("section {name}")))?;
+    if crc32fast::hash(sums) != e.crc {
+        return Err(FormatError::Checksum(format!("section {name}")));
+    }
+    Ok(sums)
+}
+
+/// Whether block `b` of `section` matches its checksum in `sums` (already
+/// checked with [`checked_sums`]).
+pub fn block_ok(section: &[u8], sums: &[u8], b: usize) -> bool {
+    let start = b * CHECK_BLOCK;
+    let end = (start + CHECK_BLOCK).min(section.len());
+    match (section.get(start..end), u32_at(sums, b)) {
+        (Some(block), Some(want)) => crc32fast::hash(block) == want,
+        _ => false,
+    }
+}
+
+/// The bytes of a section after checking every block of it.
 pub fn checked_section<'a>(
     bytes: &'a [u8],
     e: &SectionEntry,
     name: &str,
 ) -> Result<&'a [u8], FormatError> {
+    let sums = checked_sums(bytes, e, name)?;
     let s = bytes
-        .get(e.offset as usize..(e.offset + e.len) as usize)
+        .get(e.range())
         .ok_or_else(|| FormatError::Truncated(format!("section {name}")))?;
-    if crc32fast::hash(s) != e.crc {
-        return Err(FormatError::Checksum(format!("section {name}")));
+    if (0..e.blocks()).all(|b| block_ok(s, sums, b)) {
+        Ok(s)
+    } else {
+        Err(FormatError::Checksum(format!("section {name}")))
     }
-    Ok(s)
 }
 
 /// Appends a little-endian `u32`.

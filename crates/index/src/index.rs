@@ -68,6 +68,25 @@ pub(crate) fn order_key(time: Option<i64>, loc: Loc) -> (i64, usize, u32) {
     (time.unwrap_or(i64::MAX), loc.0, loc.1)
 }
 
+/// Reorders `v` so that position `i` holds the element that was at
+/// `perm[i]` (`perm` a permutation of `0..v.len()`), by swaps along the
+/// permutation's cycles.
+pub(crate) fn permute<T>(v: &mut [T], mut perm: Vec<usize>) {
+    debug_assert_eq!(v.len(), perm.len());
+    for i in 0..v.len() {
+        let mut j = i;
+        loop {
+            let k = perm[j];
+            perm[j] = j;
+            if k == i {
+                break;
+            }
+            v.swap(j, k);
+            j = k;
+        }
+    }
+}
+
 /// Summary of an opened index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexStatus {
@@ -200,12 +219,7 @@ impl Index {
 
     /// Decodes a postings entry of `seg` (a corrupt list is an error).
     pub(crate) fn decode(&self, seg: &Segment, kind: u32, e: PostingEntry) -> Result<Vec<u32>> {
-        seg.postings(kind)?.decode(e).ok_or_else(|| {
-            seg.corrupt(format!(
-                "malformed postings in {}",
-                crate::layout::sec::name(kind)
-            ))
-        })
+        seg.postings(kind)?.decode(e)
     }
 
     /// The ordinals of string `s` in postings `kind` of `seg`.
@@ -213,7 +227,7 @@ impl Index {
         let Some(sid) = seg.find(s)? else {
             return Ok(Vec::new());
         };
-        match seg.postings(kind)?.lookup(sid) {
+        match seg.postings(kind)?.lookup(sid)? {
             Some(e) => self.decode(seg, kind, e),
             None => Ok(Vec::new()),
         }
@@ -239,19 +253,27 @@ impl Index {
                 _ => groups.push(((si, fi), vec![row])),
             }
         }
-        let parts: Vec<Vec<(Loc, T)>> = groups
-            .into_par_iter()
-            .map(|((si, fi), rows)| {
-                let seg = &self.segments[si];
-                let file = &seg.meta.files[fi];
-                let path = partition_dir(&self.dataset, &seg.meta.partition).join(&file.fp.name);
-                let first = file.first_ord;
-                scan_rows(&path, &rows, columns, |row, v, i| {
-                    f(v, i).map(|t| ((si, first + row), t))
-                })
+        let read = |((si, fi), rows): ((usize, usize), Vec<u32>)| {
+            let seg = &self.segments[si];
+            let file = &seg.meta.files[fi];
+            let path = partition_dir(&self.dataset, &seg.meta.partition).join(&file.fp.name);
+            let first = file.first_ord;
+            scan_rows(&path, &rows, columns, |row, v, i| {
+                f(v, i).map(|t| ((si, first + row), t))
             })
-            .collect::<Result<_>>()?;
-        Ok(parts.into_iter().flatten().collect())
+        };
+        // One file needs no thread pool (starting one costs more than a
+        // small read).
+        let parts: Vec<Vec<(Loc, T)>> = if groups.len() == 1 {
+            groups.into_iter().map(read).collect::<Result<_>>()?
+        } else {
+            groups.into_par_iter().map(read).collect::<Result<_>>()?
+        };
+        let mut out = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for mut p in parts {
+            out.append(&mut p);
+        }
+        Ok(out)
     }
 
     /// Reads the result rows of `locs` from Parquet, in the order given.
@@ -323,18 +345,48 @@ impl Index {
     ) -> Result<Vec<T>> {
         locs.sort_unstable();
         locs.dedup();
-        let rows = self.fetch_map(&locs, columns, make)?;
-        // Sort small keys, then move each row once.
+        let mut rows = self.fetch_map(&locs, columns, make)?;
+        // Sort small keys, then put each row in place by swaps: no second
+        // buffer of rows (hundreds of MB for a large answer).
         let mut keys: Vec<((i64, usize, u32), usize)> = rows
             .iter()
             .enumerate()
             .map(|(k, (l, r))| (order_key(time(r), *l), k))
             .collect();
         keys.sort_unstable();
-        let mut slots: Vec<Option<T>> = rows.into_iter().map(|(_, r)| Some(r)).collect();
-        Ok(keys
-            .into_iter()
-            .filter_map(|(_, k)| slots[k].take())
-            .collect())
+        permute(&mut rows, keys.into_iter().map(|(_, k)| k).collect());
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    /// Every permutation of up to six elements is applied exactly.
+    #[test]
+    fn permute_applies_every_permutation() {
+        fn all(n: usize) -> Vec<Vec<usize>> {
+            if n == 0 {
+                return vec![vec![]];
+            }
+            let mut out = Vec::new();
+            for p in all(n - 1) {
+                for at in 0..=p.len() {
+                    let mut q = p.clone();
+                    q.insert(at, n - 1);
+                    out.push(q);
+                }
+            }
+            out
+        }
+        for n in 0..=6 {
+            for perm in all(n) {
+                let mut v: Vec<String> = (0..n).map(|i| format!("r{i}")).collect();
+                let want: Vec<String> = perm.iter().map(|&k| format!("r{k}")).collect();
+                permute(&mut v, perm.clone());
+                assert_eq!(v, want, "{perm:?}");
+            }
+        }
     }
 }

@@ -45,8 +45,8 @@
 //!   exactly on the Parquet row (issuance times are exact in the index).
 //! * `touched` candidates are re-checked on the row's `resource_arns`: an
 //!   S3 object's key in the index is its directory and a name hash.
-//! * Segment sections are checksummed when first read in a process, not at
-//!   open; `status` checks every byte.
+//! * Segments are checksummed per 4 KiB block, each block when a read first
+//!   touches it in a process (not at open); `status` checks every byte.
 
 mod build;
 mod catalog;
@@ -56,8 +56,12 @@ mod format;
 mod index;
 mod layout;
 pub mod matching;
+mod page_header;
+mod page_read;
+mod pages;
 mod query;
 mod rows;
+mod section;
 mod segment;
 mod segment_write;
 #[cfg(any(test, feature = "testkit"))]

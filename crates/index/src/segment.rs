@@ -1,33 +1,32 @@
 //! Reads one partition segment through a memory map.
 //!
 //! Opening checks the header (magic, version, length, header CRC) and the
-//! small META section. Every other section's CRC is checked the first time
-//! it is read in this process (the result is remembered), so a query pays
-//! only for the sections it touches and never reads a byte that was not
-//! verified. All reads are bounds-checked: a malformed file yields
-//! [`Error::Corrupt`], never a panic.
+//! small META section. Every other byte is read through a [`Section`],
+//! which checks each block's CRC the first time a read touches it (the
+//! result is remembered), so a query pays only for the blocks it reads and
+//! never uses a byte that was not verified. All reads are bounds-checked: a
+//! malformed file yields [`Error::Corrupt`], never a panic.
 
 use std::cmp::Ordering;
 use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use memmap2::Mmap;
 
 use crate::dataset::FileFingerprint;
 use crate::error::{Error, Result, io};
-use crate::format::{
-    Cur, FormatError, SEGMENT_MAGIC, SectionEntry, checked_section, parse_header, u32_at,
-};
+use crate::format::{Cur, FormatError, SEGMENT_MAGIC, SectionEntry, parse_header, u32_at};
 use crate::layout::{INLINE, ISSUANCE_REC, Issuance, KeyUse, POSTING_ENTRY, STRING_BLOCK, sec};
+use crate::section::{Checks, Damage, Section};
 
 /// The parts of the `STRINGS` section.
 struct StrTable<'a> {
+    s: Section<'a>,
     n: usize,
     nb: usize,
-    offs: &'a [u8],
-    data: &'a [u8],
+    /// Byte offset of the first block.
+    data: usize,
 }
 
 /// One Parquet file as recorded in a segment.
@@ -105,7 +104,7 @@ pub struct Segment {
     dataset: PathBuf,
     map: Mmap,
     entries: Vec<SectionEntry>,
-    verified: Vec<OnceLock<bool>>,
+    checks: Vec<Checks>,
     /// The parsed META section.
     pub meta: Meta,
     /// CRC of the header, recorded in the catalogue.
@@ -115,9 +114,10 @@ pub struct Segment {
 /// A postings section: directory plus delta-varint lists.
 #[derive(Clone, Copy)]
 pub struct Postings<'a> {
-    dir: &'a [u8],
-    data: &'a [u8],
+    s: Section<'a>,
     n: usize,
+    /// Byte offset of the lists (the end of the directory).
+    data: usize,
 }
 
 /// One directory entry of a postings section.
@@ -152,7 +152,7 @@ impl Segment {
         let mut seg = Segment {
             path: path.to_owned(),
             dataset: dataset.to_owned(),
-            verified: entries.iter().map(|_| OnceLock::new()).collect(),
+            checks: entries.iter().map(Checks::new).collect(),
             entries,
             map,
             meta: Meta {
@@ -171,8 +171,8 @@ impl Segment {
                 return Err(seg.corrupt(format!("section {} absent", sec::name(kind))));
             }
         }
-        let meta = seg.section(sec::META)?;
-        seg.meta = parse_meta(meta).ok_or_else(|| seg.corrupt("malformed META".into()))?;
+        let meta = parse_meta(seg.section(sec::META)?);
+        seg.meta = meta.ok_or_else(|| seg.corrupt("malformed META".into()))?;
         Ok(seg)
     }
 
@@ -189,20 +189,19 @@ impl Segment {
         }
     }
 
-    /// The bytes of section `kind`, CRC-checked on first access.
-    pub fn section(&self, kind: u32) -> Result<&[u8]> {
+    /// Section `kind`, read block by block (each block checked on first read).
+    pub fn sect(&self, kind: u32) -> Result<Section<'_>> {
         let i = self
             .entries
             .iter()
             .position(|e| e.kind == kind)
             .ok_or_else(|| self.corrupt(format!("section {} absent", sec::name(kind))))?;
-        let e = &self.entries[i];
-        let name = sec::name(kind);
-        let ok = *self.verified[i].get_or_init(|| checked_section(&self.map, e, name).is_ok());
-        if !ok {
-            return Err(self.corrupt(format!("checksum mismatch in section {name}")));
-        }
-        Ok(&self.map[e.offset as usize..(e.offset + e.len) as usize])
+        Section::open(&self.map, &self.entries[i], &self.checks[i], self)
+    }
+
+    /// The bytes of section `kind`, every block checked.
+    pub fn section(&self, kind: u32) -> Result<&[u8]> {
+        self.sect(kind)?.all()
     }
 
     /// Checks every section now (used by `status` and after building).
@@ -214,13 +213,10 @@ impl Segment {
     }
 
     fn strings(&self) -> Result<StrTable<'_>> {
-        let s = self.section(sec::STRINGS)?;
+        let s = self.sect(sec::STRINGS)?;
         let bad = || self.corrupt("malformed STRINGS".into());
-        let (n, nb) = (
-            u32_at(s, 0).ok_or_else(bad)? as usize,
-            u32_at(s, 1).ok_or_else(bad)? as usize,
-        );
-        let end = nb
+        let (n, nb) = (s.u32(0)? as usize, s.u32(4)? as usize);
+        let data = nb
             .checked_add(3)
             .and_then(|m| m.checked_mul(4))
             .filter(|&e| e <= s.len())
@@ -228,12 +224,23 @@ impl Segment {
         if nb != n.div_ceil(STRING_BLOCK) {
             return Err(bad());
         }
-        Ok(StrTable {
-            n,
-            nb,
-            offs: &s[8..end],
-            data: &s[end..],
-        })
+        Ok(StrTable { s, n, nb, data })
+    }
+
+    /// The front-coded bytes of string block `b`.
+    fn block_bytes<'a>(&self, t: &StrTable<'a>, b: usize) -> Result<&'a [u8]> {
+        let bad = || self.corrupt("malformed STRINGS block".into());
+        if b >= t.nb {
+            return Err(bad());
+        }
+        let (lo, hi) = (
+            t.s.u32(8 + 4 * b)? as usize,
+            t.s.u32(8 + 4 * (b + 1))? as usize,
+        );
+        if lo > hi {
+            return Err(bad());
+        }
+        t.s.get(t.data + lo..t.data + hi)
     }
 
     /// The strings of block `b`, decoded one after another, until `f` says stop.
@@ -244,11 +251,7 @@ impl Segment {
         mut f: impl FnMut(usize, &[u8]) -> bool,
     ) -> Result<()> {
         let bad = || self.corrupt("malformed STRINGS block".into());
-        let (lo, hi) = (
-            u32_at(t.offs, b).ok_or_else(bad)?,
-            u32_at(t.offs, b + 1).ok_or_else(bad)?,
-        );
-        let mut c = Cur::new(t.data.get(lo as usize..hi as usize).ok_or_else(bad)?);
+        let mut c = Cur::new(self.block_bytes(t, b)?);
         let mut cur: Vec<u8> = Vec::with_capacity(128);
         let count = (t.n - b * STRING_BLOCK).min(STRING_BLOCK);
         for i in 0..count {
@@ -269,8 +272,7 @@ impl Segment {
     /// The first string of block `b` (stored whole).
     fn block_first<'a>(&self, t: &StrTable<'a>, b: usize) -> Result<&'a [u8]> {
         let bad = || self.corrupt("malformed STRINGS block".into());
-        let lo = u32_at(t.offs, b).ok_or_else(bad)? as usize;
-        let mut c = Cur::new(t.data.get(lo..).ok_or_else(bad)?);
+        let mut c = Cur::new(self.block_bytes(t, b)?);
         if c.varint() != Some(0) {
             return Err(bad());
         }
@@ -373,15 +375,17 @@ impl Segment {
     /// Earliest and latest time (µs) of the timed events in the `TIMES`
     /// block of event `ord`; `None` when the block has no timed event.
     pub fn time_block(&self, ord: u32) -> Result<Option<(i64, i64)>> {
-        let t = self.section(sec::TIMES)?;
+        let t = self.sect(sec::TIMES)?;
         let bad = || self.corrupt(format!("TIMES has no event {ord}"));
-        let block = t
-            .get(..4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .filter(|&b| b > 0)
-            .ok_or_else(bad)?;
+        let block = t.u32(0)?;
+        if block == 0 {
+            return Err(bad());
+        }
         let at = 4 + (ord / block) as usize * 16;
-        let b = t.get(at..at + 16).ok_or_else(bad)?;
+        if at + 16 > t.len() {
+            return Err(bad());
+        }
+        let b = t.get(at..at + 16)?;
         let lo = i64::from_le_bytes(b[..8].try_into().map_err(|_| bad())?);
         let hi = i64::from_le_bytes(b[8..].try_into().map_err(|_| bad())?);
         Ok((lo <= hi).then_some((lo, hi)))
@@ -389,69 +393,67 @@ impl Segment {
 
     /// A postings section.
     pub fn postings(&self, kind: u32) -> Result<Postings<'_>> {
-        let s = self.section(kind)?;
-        let n = u32_at(s, 0).ok_or_else(|| self.corrupt(sec::name(kind).into()))? as usize;
+        let s = self.sect(kind)?;
+        let n = s.u32(0)? as usize;
         let end = n
             .checked_mul(POSTING_ENTRY)
             .and_then(|d| d.checked_add(4))
             .filter(|&e| e <= s.len());
-        let end = end.ok_or_else(|| self.corrupt(format!("{} directory", sec::name(kind))))?;
-        Ok(Postings {
-            dir: &s[4..end],
-            data: &s[end..],
-            n,
-        })
+        let data = end.ok_or_else(|| self.corrupt(format!("{} directory", sec::name(kind))))?;
+        Ok(Postings { s, n, data })
     }
 
     /// Number of issuance records.
     pub fn issuance_count(&self) -> Result<usize> {
-        Ok(self.section(sec::ISSUANCE)?.len() / ISSUANCE_REC)
+        Ok(self.sect(sec::ISSUANCE)?.len() / ISSUANCE_REC)
     }
 
     /// Issuance record `i`.
     pub fn issuance(&self, i: u32) -> Result<Issuance> {
-        let s = self.section(sec::ISSUANCE)?;
+        let s = self.sect(sec::ISSUANCE)?;
         let at = i as usize * ISSUANCE_REC;
-        s.get(at..at + ISSUANCE_REC)
-            .and_then(Issuance::read)
-            .ok_or_else(|| self.corrupt(format!("ISSUANCE has no record {i}")))
+        let bad = || self.corrupt(format!("ISSUANCE has no record {i}"));
+        if at + ISSUANCE_REC > s.len() {
+            return Err(bad());
+        }
+        Issuance::read(s.get(at..at + ISSUANCE_REC)?).ok_or_else(bad)
     }
 
-    fn keyuse(&self) -> Result<(usize, &[u8], &[u8])> {
-        let s = self.section(sec::KEYUSE)?;
-        let n = u32_at(s, 0).ok_or_else(|| self.corrupt("KEYUSE".into()))? as usize;
+    /// The KEYUSE section, its entry count and the byte offset of its records.
+    fn keyuse(&self) -> Result<(Section<'_>, usize, usize)> {
+        let s = self.sect(sec::KEYUSE)?;
+        let n = s.u32(0)? as usize;
         let end = n
             .checked_mul(8)
             .and_then(|d| d.checked_add(4))
             .filter(|&e| e <= s.len());
         let end = end.ok_or_else(|| self.corrupt("KEYUSE directory".into()))?;
-        Ok((n, &s[4..end], &s[end..]))
+        Ok((s, n, end))
     }
 
     /// Number of keys with a use summary.
     pub fn key_use_count(&self) -> Result<usize> {
-        Ok(self.keyuse()?.0)
+        Ok(self.keyuse()?.1)
     }
 
     /// Use summary `i` (in key-id order) with its distinct source IP ids.
     pub fn key_use_at(&self, i: usize) -> Result<(KeyUse, Vec<u32>)> {
-        let (_, dir, data) = self.keyuse()?;
-        let bad = || self.corrupt(format!("malformed KEYUSE record {i}"));
-        let (key, off) = (
-            u32_at(dir, 2 * i).ok_or_else(bad)?,
-            u32_at(dir, 2 * i + 1).ok_or_else(bad)?,
-        );
+        let (s, n, data) = self.keyuse()?;
+        if i >= n {
+            return Err(self.corrupt(format!("KEYUSE has no record {i}")));
+        }
+        let (key, off) = (s.u32(4 + 8 * i)?, s.u32(8 + 8 * i)? as usize);
         let base = self.meta.base_min.saturating_mul(60_000_000);
-        KeyUse::decode(key, data.get(off as usize..).ok_or_else(bad)?, base).ok_or_else(bad)
+        s.parse(data + off, |b| KeyUse::decode(key, b, base))
     }
 
     /// The use summary of key `sid`.
     pub fn key_use(&self, sid: u32) -> Result<Option<(KeyUse, Vec<u32>)>> {
-        let (n, dir, _) = self.keyuse()?;
+        let (s, n, _) = self.keyuse()?;
         let (mut lo, mut hi) = (0usize, n);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            let k = u32_at(dir, 2 * mid).ok_or_else(|| self.corrupt("KEYUSE".into()))?;
+            let k = s.u32(4 + 8 * mid)?;
             match k.cmp(&sid) {
                 Ordering::Less => lo = mid + 1,
                 Ordering::Greater => hi = mid,
@@ -472,67 +474,102 @@ impl Segment {
     }
 }
 
+impl Damage for Segment {
+    fn corrupt(&self, detail: String) -> Error {
+        Segment::corrupt(self, detail)
+    }
+}
+
+/// The ordinals of one delta-varint list (`count`, first, deltas), or
+/// `None` when `b` does not hold a whole, valid list.
+fn decode_list(b: &[u8]) -> Option<Vec<u32>> {
+    let mut c = Cur::new(b);
+    let count = c.varint()?;
+    let mut out = Vec::with_capacity(count.min(b.len() as u64) as usize);
+    let mut prev = 0u64;
+    for j in 0..count {
+        let d = c.varint()?;
+        prev = if j == 0 { d } else { prev.checked_add(d)? };
+        out.push(u32::try_from(prev).ok()?);
+    }
+    Some(out)
+}
+
 impl<'a> Postings<'a> {
     /// Directory entry `i`.
-    pub fn entry(&self, i: usize) -> Option<PostingEntry> {
-        Some(PostingEntry {
-            sid: u32_at(self.dir, i * 2)?,
-            reference: u32_at(self.dir, i * 2 + 1)?,
+    pub fn entry(&self, i: usize) -> Result<PostingEntry> {
+        if i >= self.n {
+            return Err(self.s.malformed(&format!("no entry {i}")));
+        }
+        let at = 4 + i * POSTING_ENTRY;
+        Ok(PostingEntry {
+            sid: self.s.u32(at)?,
+            reference: self.s.u32(at + 4)?,
         })
     }
 
-    /// The entry of string `sid`.
-    pub fn lookup(&self, sid: u32) -> Option<PostingEntry> {
+    /// The number of entries whose string id is below `sid`.
+    fn lower_bound(&self, sid: u32) -> Result<usize> {
         let (mut lo, mut hi) = (0usize, self.n);
         while lo < hi {
             let mid = (lo + hi) / 2;
-            let e = self.entry(mid)?;
-            match e.sid.cmp(&sid) {
-                Ordering::Less => lo = mid + 1,
-                Ordering::Greater => hi = mid,
-                Ordering::Equal => return Some(e),
+            if self.entry(mid)?.sid < sid {
+                lo = mid + 1
+            } else {
+                hi = mid
             }
         }
-        None
+        Ok(lo)
+    }
+
+    /// The entry of string `sid`.
+    pub fn lookup(&self, sid: u32) -> Result<Option<PostingEntry>> {
+        let i = self.lower_bound(sid)?;
+        if i < self.n {
+            let e = self.entry(i)?;
+            if e.sid == sid {
+                return Ok(Some(e));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Entries `range` of the directory (checked once, then read in place).
+    fn slice(&self, range: Range<usize>) -> Result<impl Iterator<Item = PostingEntry> + 'a> {
+        let dir = self
+            .s
+            .get(4 + range.start * POSTING_ENTRY..4 + range.end * POSTING_ENTRY)?;
+        Ok(dir.chunks_exact(POSTING_ENTRY).map(|e| PostingEntry {
+            sid: u32_at(e, 0).unwrap_or_default(),
+            reference: u32_at(e, 1).unwrap_or_default(),
+        }))
     }
 
     /// Entries whose string id lies in `r`.
-    pub fn entries_in(&self, r: Range<u32>) -> impl Iterator<Item = PostingEntry> + '_ {
-        let start = {
-            let (mut lo, mut hi) = (0usize, self.n);
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                if self.entry(mid).is_some_and(|e| e.sid < r.start) {
-                    lo = mid + 1
-                } else {
-                    hi = mid
-                }
-            }
-            lo
-        };
-        (start..self.n).map_while(move |i| self.entry(i).filter(|e| e.sid < r.end))
+    pub fn entries_in(&self, r: Range<u32>) -> Result<impl Iterator<Item = PostingEntry> + 'a> {
+        let start = self.lower_bound(r.start)?;
+        let end = self.lower_bound(r.end)?.max(start);
+        self.slice(start..end)
     }
 
     /// Every entry.
-    pub fn entries(&self) -> impl Iterator<Item = PostingEntry> + '_ {
-        (0..self.n).map_while(|i| self.entry(i))
+    pub fn entries(&self) -> Result<impl Iterator<Item = PostingEntry> + 'a> {
+        self.slice(0..self.n)
     }
 
-    /// The ascending ordinals of an entry; `None` if malformed.
-    pub fn decode(&self, e: PostingEntry) -> Option<Vec<u32>> {
+    /// The ascending ordinals of an entry.
+    pub fn decode(&self, e: PostingEntry) -> Result<Vec<u32>> {
         if e.reference & INLINE != 0 {
-            return Some(vec![e.reference & !INLINE]);
+            return Ok(vec![e.reference & !INLINE]);
         }
-        let mut c = Cur::new(self.data.get(e.reference as usize..)?);
-        let count = c.varint()?;
-        let mut out = Vec::with_capacity(count.min(1 << 20) as usize);
-        let mut prev = 0u64;
-        for j in 0..count {
-            let d = c.varint()?;
-            prev = if j == 0 { d } else { prev.checked_add(d)? };
-            out.push(u32::try_from(prev).ok()?);
-        }
-        Some(out)
+        // A list of `count` ordinals takes at least `count` bytes, and
+        // about twice that for dense ones: start with a window that holds
+        // most lists whole, so a long list is not decoded again and again.
+        let at = self.data + e.reference as usize;
+        let count = self.s.parse(at, |b| Cur::new(b).varint())?;
+        let hint = usize::try_from(count).unwrap_or(usize::MAX / 4);
+        self.s
+            .parse_sized(at, hint.saturating_mul(2).saturating_add(16), decode_list)
     }
 }
 

@@ -139,7 +139,7 @@ impl Index {
                 Some(role) => {
                     let post = seg.postings(sec::POST_TARGET_ROLE)?;
                     let mut v = Vec::new();
-                    for e in post.entries() {
+                    for e in post.entries()? {
                         if target_matches(role, Some(&seg.str(e.sid)?)) {
                             v.extend(self.decode(seg, sec::POST_TARGET_ROLE, e)?);
                         }

@@ -70,7 +70,7 @@ impl Index {
             };
             if let Some(role) = actor.role_of_principal() {
                 let post = seg.postings(sec::POST_ROLE)?;
-                for e in post.entries() {
+                for e in post.entries()? {
                     if same_role(&seg.str(e.sid)?, role) {
                         ords.extend(self.decode(seg, sec::POST_ROLE, e)?);
                     }
@@ -116,7 +116,7 @@ impl Index {
                 .into_iter()
                 .chain(q.extra_prefixes(parts))
             {
-                entries.extend(post.entries_in(seg.prefix_range(&prefix)?));
+                entries.extend(post.entries_in(seg.prefix_range(&prefix)?)?);
             }
             for e in entries {
                 if seen.insert(e.sid) && q.matches_key(&seg.str(e.sid)?) {
