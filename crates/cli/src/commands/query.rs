@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::args::{ChainArgs, QueryOpts, SessionsArgs, TimelineArgs, TouchedArgs, WhoAssumedArgs};
 use crate::commands::UsageError;
-use crate::output::{Format, to_objects, write_rows};
+use crate::output::{Format, to_objects, write_json_lines, write_rows};
 
 /// Columns a person scans first, per query (JSON and CSV carry all).
 const EVENT_COLS: &[&str] = &[
@@ -95,15 +95,38 @@ fn ask<T>(r: backtrail_index::Result<T>) -> Result<T> {
 /// breaks time ties by dataset order, which depends on how an ingest's
 /// workers happened to batch files; printing by event id makes the same
 /// archive print the same answer whatever the ingest's scheduling.
+///
+/// The index answers in time order already, so only runs of equal times
+/// are sorted (by event id): a large answer is not merge-sorted whole,
+/// which moved every row several times and took a buffer of half of them.
 fn stable_order<T>(rows: &mut [T], event: impl Fn(&T) -> &EventRow) {
-    rows.sort_by(|a, b| {
-        let (a, b) = (event(a), event(b));
-        (a.event_time.is_none(), a.event_time, &a.event_id).cmp(&(
-            b.event_time.is_none(),
-            b.event_time,
-            &b.event_id,
-        ))
-    });
+    let time = |r: &T| {
+        let t = event(r).event_time;
+        (t.is_none(), t)
+    };
+    let by_id = |a: &T, b: &T| event(a).event_id.cmp(&event(b).event_id);
+    if rows.is_sorted_by_key(time) {
+        for run in rows.chunk_by_mut(|a, b| time(a) == time(b)) {
+            run.sort_by(by_id);
+        }
+    } else {
+        rows.sort_by(|a, b| time(a).cmp(&time(b)).then_with(|| by_id(a, b)));
+    }
+}
+
+/// [`print`] as the command's last act: the process then exits without
+/// freeing `rows` one string at a time (a few million allocations for a
+/// large answer: about a tenth of `touched`'s time on a bucket of 400k
+/// events).
+fn finish<T: Serialize + Sync>(
+    q: &QueryOpts,
+    rows: Vec<T>,
+    table: &[&str],
+    what: &str,
+) -> Result<ExitCode> {
+    let code = print(q, &rows, table, what);
+    std::mem::forget(rows);
+    code
 }
 
 /// The query filter from the shared options.
@@ -122,20 +145,17 @@ pub fn filter(q: &QueryOpts) -> Result<Filter> {
 }
 
 /// Prints rows in the chosen format, or says on stderr that nothing matched.
-pub fn print<T: Serialize>(
+pub fn print<T: Serialize + Sync>(
     q: &QueryOpts,
     rows: &[T],
     table: &[&str],
     what: &str,
 ) -> Result<ExitCode> {
-    // JSON lines need no column selection: stream the rows as they are,
+    // JSON lines need no column selection: write the rows as they are,
     // without building an intermediate map per row (large answers).
     if !rows.is_empty() && q.format.resolve(io::stdout().is_terminal()) == Format::Json {
         let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-        for r in rows {
-            serde_json::to_writer(&mut out, r)?;
-            out.write_all(b"\n")?;
-        }
+        write_json_lines(&mut out, rows)?;
         out.flush()?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -173,7 +193,7 @@ pub fn who_assumed(a: &WhoAssumedArgs) -> Result<ExitCode> {
     };
     let mut rows = ask(open(&a.q)?.who_assumed(&q, &f))?;
     stable_order(&mut rows, |r| &r.event);
-    print(&a.q, &rows, ASSUME_COLS, "credential-issuing calls")
+    finish(&a.q, rows, ASSUME_COLS, "credential-issuing calls")
 }
 
 /// The chain as rows: one a hop, each carrying its path number and status.
@@ -226,7 +246,7 @@ pub fn sessions(a: &SessionsArgs) -> Result<ExitCode> {
     };
     let mut rows = ask(open(&a.q)?.sessions(&q, &f))?;
     stable_order(&mut rows, |r| &r.event);
-    print(&a.q, &rows, SESSION_COLS, "issued credentials")
+    finish(&a.q, rows, SESSION_COLS, "issued credentials")
 }
 
 /// `touched`.
@@ -234,7 +254,7 @@ pub fn touched(a: &TouchedArgs) -> Result<ExitCode> {
     let f = filter(&a.q)?;
     let mut rows = ask(open(&a.q)?.touched(&a.resource, &f))?;
     stable_order(&mut rows, |r| &r.event);
-    print(&a.q, &rows, TOUCHED_COLS, "events")
+    finish(&a.q, rows, TOUCHED_COLS, "events")
 }
 
 /// `timeline`.
@@ -253,5 +273,5 @@ pub fn timeline(a: &TimelineArgs) -> Result<ExitCode> {
     };
     let mut rows = ask(open(&a.q)?.timeline(&actor, &f))?;
     stable_order(&mut rows, |r| &r.event);
-    print(&a.q, &rows, EVENT_COLS, "events")
+    finish(&a.q, rows, EVENT_COLS, "events")
 }
