@@ -20,8 +20,10 @@ pub const DEFAULT_COMMIT_EVERY_EVENTS: u64 = 4_000_000;
 pub const DEFAULT_RESIDENT_DAYS: usize = 16;
 /// Default decoded files waiting for the writer, per decode thread.
 pub const DEFAULT_QUEUE_PER_THREAD: usize = 2;
-/// Default rows per Parquet data page: small pages let the index's point
-/// reads decompress a few KiB per row instead of a 20k-row page.
+/// Default rows per Parquet data page of the columns the index reads back
+/// row by row (`schema::POINT_READ_COLUMNS`; the others keep 20,000-row
+/// pages): small pages let a point read decompress a few KiB per row
+/// instead of a 20k-row page.
 pub const DEFAULT_PAGE_ROWS: usize = 2_048;
 /// Default Parquet compression.
 pub const DEFAULT_COMPRESSION: Compression = Compression::Zstd(1);
@@ -118,7 +120,7 @@ impl IngestConfig {
     pub fn queue_per_thread(&self) -> usize {
         self.queue_per_thread
     }
-    /// Rows per Parquet data page (at most).
+    /// Rows per Parquet data page (at most) of `schema::POINT_READ_COLUMNS`.
     pub fn page_rows(&self) -> usize {
         self.page_rows
     }

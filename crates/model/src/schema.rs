@@ -239,6 +239,37 @@ pub fn known_top_level_keys() -> impl Iterator<Item = &'static str> {
         .chain([col::RESOURCES, col::ADDENDUM, col::TLS_DETAILS])
 }
 
+/// Columns the index reads back row by row to answer a query (the rows of
+/// `timeline`, `touched`, `who-assumed`, `chain`, `sessions`). The writer
+/// gives them small data pages, so a point read decompresses a few KiB a
+/// column instead of a 20,000-row page; every other column keeps large
+/// pages, which are cheaper to write.
+pub const POINT_READ_COLUMNS: &[&str] = &[
+    col::EVENT_TIME,
+    col::EVENT_ID,
+    col::EVENT_SOURCE,
+    col::EVENT_NAME,
+    col::AWS_REGION,
+    col::RECIPIENT_ACCOUNT_ID,
+    col::SOURCE_IP_ADDRESS,
+    col::USER_AGENT,
+    col::ERROR_CODE,
+    col::PRINCIPAL_ARN,
+    col::PRINCIPAL_TYPE,
+    col::ACCESS_KEY_ID,
+    col::ROLE_ARN,
+    col::SESSION_NAME,
+    col::MFA,
+    col::TARGET_ROLE_ARN,
+    col::TARGET_SESSION_NAME,
+    col::SOURCE_IDENTITY,
+    col::ISSUED_KEY,
+    col::ISSUED_SESSION_ARN,
+    col::EXPIRATION,
+    col::EXPIRATION_RAW,
+    col::RESOURCE_ARNS,
+];
+
 /// Low-cardinality string columns: Parquet dictionary encoding pays off.
 /// Every other string column is written plain (dictionaries of unique ids
 /// only cost time and fall back anyway).
@@ -417,7 +448,7 @@ mod tests {
     #[test]
     fn dictionary_columns_exist() {
         let s = event_schema();
-        for c in DICTIONARY_COLUMNS {
+        for c in DICTIONARY_COLUMNS.iter().chain(POINT_READ_COLUMNS) {
             assert!(s.field_with_name(c).is_ok(), "{c}");
         }
     }

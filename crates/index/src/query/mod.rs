@@ -144,3 +144,20 @@ impl Index {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::ROW_COLUMNS;
+    use backtrail_model::schema::POINT_READ_COLUMNS;
+
+    /// The ingest writes small pages only for `POINT_READ_COLUMNS`; a
+    /// column read row by row but missing there would decompress whole
+    /// 20,000-row pages on every point read.
+    #[test]
+    fn every_column_read_row_by_row_has_small_pages() {
+        for c in TIMELINE_COLUMNS.iter().chain(TOUCHED_COLUMNS).chain(ROW_COLUMNS) {
+            assert!(POINT_READ_COLUMNS.contains(c), "{c}");
+        }
+    }
+}
