@@ -56,7 +56,7 @@ mod format;
 mod index;
 mod layout;
 pub mod matching;
-mod page_header;
+pub mod page_header;
 mod page_read;
 mod pages;
 mod query;
