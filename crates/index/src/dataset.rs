@@ -131,32 +131,9 @@ pub const BUILD_COLUMNS: &[&str] = &[
     col::RESOURCE_ARNS,
 ];
 
-/// Columns read for result rows.
-pub const ROW_COLUMNS: &[&str] = &[
-    col::EVENT_TIME,
-    col::EVENT_ID,
-    col::EVENT_SOURCE,
-    col::EVENT_NAME,
-    col::AWS_REGION,
-    col::RECIPIENT_ACCOUNT_ID,
-    col::PRINCIPAL_ARN,
-    col::PRINCIPAL_TYPE,
-    col::ACCESS_KEY_ID,
-    col::SOURCE_IP_ADDRESS,
-    col::USER_AGENT,
-    col::ERROR_CODE,
-    col::ROLE_ARN,
-    col::SESSION_NAME,
-    col::MFA,
-    col::TARGET_ROLE_ARN,
-    col::TARGET_SESSION_NAME,
-    col::SOURCE_IDENTITY,
-    col::ISSUED_KEY,
-    col::ISSUED_SESSION_ARN,
-    col::EXPIRATION,
-    col::EXPIRATION_RAW,
-    col::RESOURCE_ARNS,
-];
+/// Columns read for result rows: exactly the columns the ingest gives
+/// small pages for point reads.
+pub const ROW_COLUMNS: &[&str] = backtrail_model::schema::POINT_READ_COLUMNS;
 
 /// Average rows per selector below which parquet's default selection
 /// policy decodes whole batches and filters them (`RowSelectionPolicy`'s
