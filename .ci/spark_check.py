@@ -14,6 +14,7 @@ spark = (
     SparkSession.builder.master("local[2]")
     .appName("backtrail-ecosystem")
     .config("spark.ui.enabled", "false")
+    .config("spark.ui.showConsoleProgress", "false")
     .config("spark.sql.session.timeZone", "UTC")
     .getOrCreate()
 )
@@ -29,5 +30,14 @@ assert types["resource_arns"] == "array<string>", types["resource_arns"]
 assumes = df.where("eventName = 'AssumeRole' AND userIdentity.type IS NOT NULL").count()
 assert assumes > 0
 print(f"spark {spark.version}: {n} rows, types ok")
+# Wait for the JVM to exit before the caller removes the venv its jars live
+# in: otherwise its shutdown hooks fail loading them and print a stack trace.
+gateway = spark.sparkContext._gateway
+jvm = getattr(gateway, "proc", None)
 spark.stop()
+gateway.shutdown()
+if jvm is not None:
+    if jvm.stdin is not None:
+        jvm.stdin.close()
+    jvm.wait(timeout=120)
 print("spark: 1 passed, 0 failed")
