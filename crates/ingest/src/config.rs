@@ -9,9 +9,11 @@ pub const DEFAULT_MAX_INFLATED_BYTES: u64 = 4 << 30;
 pub const DEFAULT_ROWS_PER_FILE: usize = 262_144;
 /// Default rows per Parquet row group.
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 131_072;
-/// Default cap on rows held in memory across all days before the largest
-/// day is flushed early (Arrow bytes).
-pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 128 << 20;
+/// Default cap on Arrow rows buffered or being encoded, across all days
+/// (the largest day is sent to the encoders once half is reached). Files
+/// still reach `rows_per_file` whatever the cap; 64 MiB rather than 128
+/// took the 10M-event ingest from ~0.97 to 0.90 GB at the same speed.
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 64 << 20;
 /// Default commit interval in input files.
 pub const DEFAULT_COMMIT_EVERY_FILES: usize = 5_000;
 /// Default commit interval in new events.
