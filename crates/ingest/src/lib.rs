@@ -32,8 +32,8 @@
 //! being encoded to Parquet (together capped at `max_buffered_bytes`), at
 //! most `writer::MAX_OPEN_FILES` open Parquet files (one encoded row group
 //! each), and the dedup keys of at most `resident_days` days (~24–40 bytes
-//! per event of those days). Measured on 2 threads: 0.46 GB peak RSS for a
-//! 1M-event, 257 MB `.json.gz` archive, 0.93 GB for 10M events packed into
+//! per event of those days). Measured on 2 threads: 0.48 GB peak RSS for a
+//! 1M-event, 257 MB `.json.gz` archive, 0.90 GB for 10M events packed into
 //! two days (2.3 GB `.json.gz`), where 5M-event days make the dedup keys
 //! the largest part.
 //!
