@@ -41,11 +41,12 @@ pub(crate) struct FileSpec {
 
 /// Work for an encoder.
 pub(crate) enum Job {
-    /// Append `batches` to the day's open file (opening `spec` if none is
-    /// open), then close it if `close`.
+    /// Append `batches` to the day's open file (opening `spec`: set
+    /// exactly when the coordinator has no file of the day open here),
+    /// then close it if `close`.
     Write {
         day: i32,
-        spec: FileSpec,
+        spec: Option<FileSpec>,
         batches: Vec<RecordBatch>,
         bytes: usize,
         close: bool,
@@ -198,11 +199,26 @@ pub(crate) fn run(
                 bytes,
                 close,
             } => {
-                let what = format!("writing {}", spec.name);
+                let what = match (&spec, open.get(&day)) {
+                    (Some(s), _) => format!("writing {}", s.name),
+                    (None, Some(f)) => format!("writing {}", f.spec.name),
+                    (None, None) => format!("writing day {day}"),
+                };
                 let result = guarded(&what, || {
-                    let mut file = match open.remove(&day) {
-                        Some(f) => f,
-                        None => OpenFile::create(&props, spec)?,
+                    let mut file = match (open.remove(&day), spec) {
+                        (None, Some(spec)) => OpenFile::create(&props, spec)?,
+                        (Some(f), None) => f,
+                        (Some(_), Some(spec)) => {
+                            return Err(Error::Internal(format!(
+                                "encoder asked to open {} while a file of its day is open",
+                                spec.name
+                            )));
+                        }
+                        (None, None) => {
+                            return Err(Error::Internal(format!(
+                                "encoder asked to append to day {day} with no file open"
+                            )));
+                        }
                     };
                     file.write(&batches)?;
                     if close {

@@ -330,8 +330,7 @@ impl PartitionWriter {
         let partition = partition_of(day);
         let dir = events_dir(&self.dataset).join(format!("event_date={partition}"));
         let name = if self.open.contains_key(&key) {
-            // Ignored by the encoder: the file is open already.
-            String::new()
+            None
         } else {
             if self.open.len() >= MAX_OPEN_FILES {
                 let oldest = self
@@ -348,7 +347,7 @@ impl PartitionWriter {
                 self.dirs_to_sync.insert(events_dir(&self.dataset));
             }
             self.seq += 1;
-            format!("part-{}-{:06}.parquet", self.run, self.seq)
+            Some(format!("part-{}-{:06}.parquet", self.run, self.seq))
         };
         self.tick += 1;
         let tick = self.tick;
@@ -364,11 +363,11 @@ impl PartitionWriter {
         }
         let job = Job::Write {
             day,
-            spec: FileSpec {
+            spec: name.map(|name| FileSpec {
                 dir,
                 partition,
                 name,
-            },
+            }),
             batches: buf.batches.iter().map(Piece::rows).collect(),
             bytes: buf.bytes,
             close,
