@@ -9,9 +9,63 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use backtrail_ingest::{
-    Compression, Decoder, IngestConfig, NoProgress, discover, gunzip_into, ingest,
+    Compression, Decoder, IngestConfig, NoProgress, Summary, discover, gunzip_into, ingest,
 };
 use rayon::prelude::*;
+
+/// gunzip + tape parse of every file on `pool`; the events counted.
+fn gunzip_parse(pool: &rayon::ThreadPool, raw: &[Vec<u8>]) -> usize {
+    pool.install(|| {
+        raw.par_iter()
+            .map_init(
+                || (Vec::new(), Decoder::new(u64::MAX)),
+                |(out, dec), r| {
+                    gunzip_into(r, out, u64::MAX).expect("gunzip");
+                    dec.parse_only(out).expect("parse")
+                },
+            )
+            .sum()
+    })
+}
+
+/// The full decode (rows built, nothing written) of every file on `pool`.
+fn decode_rows(pool: &rayon::ThreadPool, raw: &[Vec<u8>]) -> usize {
+    pool.install(|| {
+        raw.par_iter()
+            .map_init(
+                || Decoder::new(u64::MAX),
+                |dec, r| {
+                    let mut b = r.clone();
+                    dec.decode(&mut b, "x").expect("decode").records()
+                },
+            )
+            .sum()
+    })
+}
+
+/// A full ingest of `dir` into a temp dataset, removed afterwards: the
+/// summary, the seconds it took and the Parquet bytes written.
+fn ingest_once(
+    dir: PathBuf,
+    threads: usize,
+    compression: Compression,
+) -> Result<(Summary, f64, u64), Box<dyn std::error::Error>> {
+    let tmp = std::env::temp_dir().join(format!("bt-floor-{}", std::process::id()));
+    let cfg = IngestConfig::builder()
+        .threads(threads)
+        .compression(compression)
+        .build();
+    let t = Instant::now();
+    let s = ingest(&[dir], &tmp, &cfg, &NoProgress)?;
+    let secs = t.elapsed().as_secs_f64();
+    let out_bytes: u64 = backtrail_ingest::read_manifest(&tmp)?
+        .data_files
+        .iter()
+        .map(|d| d.bytes)
+        .sum();
+    std::fs::remove_dir_all(&tmp)?;
+    Ok((s, secs, out_bytes))
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -27,15 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     if std::env::var_os("BT_INGEST_ONLY").is_some() {
         // For profiling and RSS: the full ingest alone.
-        let tmp = std::env::temp_dir().join(format!("bt-floor-{}", std::process::id()));
-        let cfg = IngestConfig::builder()
-            .threads(threads)
-            .compression(compression)
-            .build();
-        let t = Instant::now();
-        let s = ingest(&[dir], &tmp, &cfg, &NoProgress)?;
-        let secs = t.elapsed().as_secs_f64();
-        std::fs::remove_dir_all(&tmp)?;
+        let (s, secs, _) = ingest_once(dir, threads, compression)?;
         println!(
             "full ingest {secs:.2} s {:.0} ev/s ({} new)",
             s.events_new as f64 / secs,
@@ -60,17 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if std::env::var_os("BT_FLOOR_ONLY").is_some() {
         let t = Instant::now();
-        let n: usize = pool.install(|| {
-            raw.par_iter()
-                .map_init(
-                    || (Vec::new(), Decoder::new(u64::MAX)),
-                    |(out, dec), r| {
-                        gunzip_into(r, out, u64::MAX).expect("gunzip");
-                        dec.parse_only(out).expect("parse")
-                    },
-                )
-                .sum()
-        });
+        let n = gunzip_parse(&pool, &raw);
         println!(
             "gunzip + parse {:.2} s {n} events",
             t.elapsed().as_secs_f64()
@@ -79,17 +115,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if std::env::var_os("BT_DECODE_ONLY").is_some() {
         let t = Instant::now();
-        let n: usize = pool.install(|| {
-            raw.par_iter()
-                .map_init(
-                    || Decoder::new(u64::MAX),
-                    |dec, r| {
-                        let mut b = r.clone();
-                        dec.decode(&mut b, "x").expect("decode").records()
-                    },
-                )
-                .sum()
-        });
+        let n = decode_rows(&pool, &raw);
         println!("full decode {:.2} s {n} events", t.elapsed().as_secs_f64());
         return Ok(());
     }
@@ -105,48 +131,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let gunzip_s = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let events: usize = pool.install(|| {
-        raw.par_iter()
-            .map_init(
-                || (Vec::new(), Decoder::new(u64::MAX)),
-                |(out, dec), r| {
-                    gunzip_into(r, out, u64::MAX).expect("gunzip");
-                    dec.parse_only(out).expect("parse")
-                },
-            )
-            .sum()
-    });
+    let events = gunzip_parse(&pool, &raw);
     let parse_s = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let decoded: usize = pool.install(|| {
-        raw.par_iter()
-            .map_init(
-                || Decoder::new(u64::MAX),
-                |dec, r| {
-                    let mut b = r.clone();
-                    dec.decode(&mut b, "x").expect("decode").records()
-                },
-            )
-            .sum()
-    });
+    let decoded = decode_rows(&pool, &raw);
     let decode_s = t.elapsed().as_secs_f64();
     assert_eq!(decoded, events);
 
-    let tmp = std::env::temp_dir().join(format!("bt-floor-{}", std::process::id()));
-    let cfg = IngestConfig::builder()
-        .threads(threads)
-        .compression(compression)
-        .build();
-    let t = Instant::now();
-    let s = ingest(&[dir], &tmp, &cfg, &NoProgress)?;
-    let ingest_s = t.elapsed().as_secs_f64();
-    let out_bytes: u64 = backtrail_ingest::read_manifest(&tmp)?
-        .data_files
-        .iter()
-        .map(|d| d.bytes)
-        .sum();
-    std::fs::remove_dir_all(&tmp)?;
+    let (s, ingest_s, out_bytes) = ingest_once(dir, threads, compression)?;
 
     let ev = events as f64;
     println!("inflated {:.1} MB, {events} events", inflated as f64 / 1e6);
