@@ -13,6 +13,8 @@ use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, DataType, FieldRef, Fields};
 use backtrail_model::schema::{self, col, user_identity};
 
+use crate::json::word;
+
 /// A field name with a cheap signature, so that matching a record's keys
 /// against the schema rarely calls `memcmp`.
 pub(crate) struct Name {
@@ -26,8 +28,7 @@ pub(crate) struct Name {
 /// The last 8 bytes of `b` (at least 8 long) as a word.
 #[inline]
 fn tail_word(b: &[u8]) -> u64 {
-    let t = &b[b.len() - 8..];
-    u64::from_le_bytes([t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]])
+    word(&b[b.len() - 8..])
 }
 
 /// A signature of `k` that, together with its length, identifies any key
@@ -37,7 +38,7 @@ pub(crate) fn key_sig(k: &str) -> u64 {
     let b = k.as_bytes();
     let len = b.len();
     if len >= 8 {
-        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+        word(b)
     } else if len >= 4 {
         let w = |c: &[u8]| u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
         w(&b[..4]) | w(&b[len - 4..]) << 32

@@ -100,22 +100,10 @@ enum Found {
 /// Position of the first `\n` in `b` (8 bytes at a time: a delivery file
 /// is one line of megabytes).
 fn find_newline(b: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
+    use crate::json::{LO, has_zero_byte, word};
     let mut i = 0;
     while i + 8 <= b.len() {
-        let w = u64::from_le_bytes([
-            b[i],
-            b[i + 1],
-            b[i + 2],
-            b[i + 3],
-            b[i + 4],
-            b[i + 5],
-            b[i + 6],
-            b[i + 7],
-        ]);
-        let x = w ^ (LO * u64::from(b'\n'));
-        if x.wrapping_sub(LO) & !x & HI != 0 {
+        if has_zero_byte(word(&b[i..]) ^ (LO * u64::from(b'\n'))) != 0 {
             break;
         }
         i += 8;

@@ -145,14 +145,22 @@ pub(crate) fn is_null(nodes: &[Node<'_>], i: usize) -> bool {
     matches!(nodes[i], Node::Static(StaticNode::Null))
 }
 
+/// `0x01` in every byte of a word (SWAR).
+pub(crate) const LO: u64 = 0x0101_0101_0101_0101;
+/// `0x80` in every byte of a word (SWAR).
+pub(crate) const HI: u64 = 0x8080_8080_8080_8080;
+
+/// SWAR: non-zero iff some byte of `x` is zero.
+#[inline(always)]
+pub(crate) fn has_zero_byte(x: u64) -> u64 {
+    x.wrapping_sub(LO) & !x & HI
+}
+
 /// SWAR test: does any byte of `w` need escaping (`< 0x20`, `"` or `\\`)?
 #[inline]
 fn needs_escape(w: u64) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
     let ctrl = w.wrapping_sub(LO * 0x20) & !w & HI;
-    (ctrl | has_zero(w ^ (LO * b'"' as u64)) | has_zero(w ^ (LO * b'\\' as u64))) != 0
+    (ctrl | has_zero_byte(w ^ (LO * b'"' as u64)) | has_zero_byte(w ^ (LO * b'\\' as u64))) != 0
 }
 
 /// Writes `s` as a JSON string literal: `"` and `\` escaped, control
@@ -163,17 +171,7 @@ pub(crate) fn write_str<W: Write>(s: &str, out: &mut W) {
     // Fast path: skip 8-byte words with nothing to escape.
     let mut i = 0;
     while i + 8 <= b.len() {
-        let w = u64::from_le_bytes([
-            b[i],
-            b[i + 1],
-            b[i + 2],
-            b[i + 3],
-            b[i + 4],
-            b[i + 5],
-            b[i + 6],
-            b[i + 7],
-        ]);
-        if needs_escape(w) {
+        if needs_escape(word(&b[i..])) {
             break;
         }
         i += 8;
@@ -298,8 +296,9 @@ pub(crate) fn fmix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
+/// The first 8 bytes of `c` (at least 8 long) as a little-endian word.
 #[inline(always)]
-fn word(c: &[u8]) -> u64 {
+pub(crate) fn word(c: &[u8]) -> u64 {
     u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
 }
 
