@@ -327,9 +327,9 @@ impl PartitionWriter {
     fn send_rows(&mut self, day: i32, buf: DayBuf, close: bool) -> Result<(), Error> {
         let encoder = self.pick_encoder();
         let key = (day, encoder);
-        let partition = partition_of(day);
-        let dir = events_dir(&self.dataset).join(format!("event_date={partition}"));
-        let name = if self.open.contains_key(&key) {
+        // The file's place only when a file is opened: a chunk for an open
+        // file needs neither the path nor the directory check.
+        let spec = if self.open.contains_key(&key) {
             None
         } else {
             if self.open.len() >= MAX_OPEN_FILES {
@@ -342,12 +342,19 @@ impl PartitionWriter {
                     self.close_file(k)?;
                 }
             }
+            let partition = partition_of(day);
+            let dir = events_dir(&self.dataset).join(format!("event_date={partition}"));
             if !dir.is_dir() {
                 fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
                 self.dirs_to_sync.insert(events_dir(&self.dataset));
             }
             self.seq += 1;
-            Some(format!("part-{}-{:06}.parquet", self.run, self.seq))
+            let name = format!("part-{}-{:06}.parquet", self.run, self.seq);
+            Some(FileSpec {
+                dir,
+                partition,
+                name,
+            })
         };
         self.tick += 1;
         let tick = self.tick;
@@ -363,11 +370,7 @@ impl PartitionWriter {
         }
         let job = Job::Write {
             day,
-            spec: name.map(|name| FileSpec {
-                dir,
-                partition,
-                name,
-            }),
+            spec,
             batches: buf.batches.iter().map(Piece::rows).collect(),
             bytes: buf.bytes,
             close,
