@@ -298,6 +298,10 @@ impl<'a> Cur<'a> {
     pub fn new(b: &'a [u8]) -> Self {
         Cur { b, pos: 0 }
     }
+    /// Bytes read so far.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
     /// The next `n` bytes.
     pub fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
         let s = self.b.get(self.pos..self.pos.checked_add(n)?)?;

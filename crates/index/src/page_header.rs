@@ -6,6 +6,8 @@
 //!
 //! Field ids follow `PageHeader` in the Parquet format's `parquet.thrift`.
 
+use crate::format::Cur;
+
 /// `PageType` of a data page (format v1).
 pub const DATA_PAGE: i32 = 0;
 /// `PageType` of a dictionary page.
@@ -92,34 +94,22 @@ mod ty {
     pub const STRUCT: u8 = 12;
 }
 
+/// The compact protocol's reads over the index's bounds-checked cursor.
 struct Reader<'a> {
-    b: &'a [u8],
-    pos: usize,
+    c: Cur<'a>,
 }
 
 impl Reader<'_> {
     fn byte(&mut self) -> Option<u8> {
-        let v = *self.b.get(self.pos)?;
-        self.pos += 1;
-        Some(v)
+        self.c.u8()
     }
 
     fn skip_bytes(&mut self, n: usize) -> Option<()> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.b.len())?;
-        self.pos = end;
-        Some(())
+        self.c.bytes(n).map(|_| ())
     }
 
     fn varint(&mut self) -> Option<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = self.byte()?;
-            v |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
+        self.c.varint()
     }
 
     fn zigzag(&mut self) -> Option<i64> {
@@ -279,7 +269,7 @@ impl Reader<'_> {
 /// Decodes the page header at the start of `b`; returns it and its length
 /// in bytes, `None` when `b` does not start with a whole, valid header.
 pub fn parse(b: &[u8]) -> Option<(PageHeader, usize)> {
-    let mut r = Reader { b, pos: 0 };
+    let mut r = Reader { c: Cur::new(b) };
     let (mut kind, mut unc, mut comp) = (None, None, None);
     let (mut data, mut dict, mut data_v2) = (None, None, None);
     r.fields(0, |r, id, t| {
@@ -302,7 +292,7 @@ pub fn parse(b: &[u8]) -> Option<(PageHeader, usize)> {
         dict,
         data_v2,
     };
-    Some((h, r.pos))
+    Some((h, r.c.pos()))
 }
 
 #[cfg(test)]
