@@ -90,9 +90,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let files = discover(std::slice::from_ref(&dir))?;
+    // The floor stages take the gzip files only (an archive also holds
+    // signature sidecars and S3 metadata, which ingest quarantines).
     let raw: Vec<Vec<u8>> = files
         .iter()
         .map(|f| std::fs::read(&f.path))
+        .filter(|r| r.as_ref().map_or(true, |b| b.starts_with(&[0x1f, 0x8b])))
         .collect::<Result<_, _>>()?;
     let bytes: usize = raw.iter().map(Vec::len).sum();
     let pool = rayon::ThreadPoolBuilder::new()

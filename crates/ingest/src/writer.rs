@@ -25,13 +25,12 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use arrow_array::RecordBatch;
-use backtrail_model::schema::{self, DICTIONARY_COLUMNS};
+use backtrail_model::schema;
 use backtrail_model::time::{MICROS_PER_DAY, format_date};
 use crossbeam_channel::{Receiver, Sender};
 use parquet::arrow::ArrowSchemaConverter;
 use parquet::basic::{Compression as PqCompression, Type as PhysicalType, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
-use parquet::schema::types::ColumnPath;
 
 use crate::config::{Compression, IngestConfig};
 use crate::encoder::{self, Done, FileSpec, Job};
@@ -71,9 +70,6 @@ pub fn writer_properties(cfg: &IngestConfig) -> WriterProperties {
         .set_data_page_row_count_limit(LARGE_PAGE_ROWS)
         .set_write_batch_size(cfg.page_rows().min(1024))
         .set_max_row_group_row_count(Some(cfg.row_group_rows()));
-    for c in DICTIONARY_COLUMNS {
-        b = b.set_column_dictionary_enabled(ColumnPath::from(*c), true);
-    }
 
     // Min/max of strings cost a byte comparison per value and prune
     // nothing here (event IDs, ARNs, JSON text, names are spread evenly
@@ -90,9 +86,15 @@ pub fn writer_properties(cfg: &IngestConfig) -> WriterProperties {
                 b = b.set_column_data_page_row_count_limit(c.path().clone(), cfg.page_rows());
             }
         }
+        // Dictionaries for strings outside `schema::PLAIN_COLUMNS` (see
+        // there); never for numbers and times, which are near unique.
         for c in descr.columns() {
             if c.physical_type() == PhysicalType::BYTE_ARRAY {
                 b = b.set_column_statistics_enabled(c.path().clone(), EnabledStatistics::None);
+                let root = c.path().parts().first().map(String::as_str);
+                if !root.is_some_and(|r| schema::PLAIN_COLUMNS.contains(&r)) {
+                    b = b.set_column_dictionary_enabled(c.path().clone(), true);
+                }
             }
         }
     }
