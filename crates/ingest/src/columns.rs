@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayBuilder, BooleanBuilder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::{Array, ArrayRef, ListArray, StructArray};
 use arrow_buffer::{NullBufferBuilder, OffsetBuffer, ScalarBuffer};
@@ -140,33 +140,62 @@ impl Col {
         }
     }
 
-    /// Appends a null (recursively for structs, whose children must keep
-    /// the same length).
-    pub(crate) fn append_null(&mut self) {
+    /// Entries so far (for a struct: its own entries; its children may lag
+    /// behind until [`Col::pad_to`] or [`Col::finish`]).
+    pub(crate) fn len(&self) -> usize {
         match self {
-            Col::Str { b, .. } => b.append_null(),
-            Col::Bool(b) => b.append_null(),
-            Col::Ts(b) => b.append_null(),
-            Col::I64(b) => b.append_null(),
-            Col::Struct {
-                nulls, children, ..
-            } => {
-                nulls.append_null();
-                children.iter_mut().for_each(Col::append_null);
-            }
+            Col::Str { b, .. } => b.len(),
+            Col::Bool(b) => b.len(),
+            Col::Ts(b) => b.len(),
+            Col::I64(b) => b.len(),
+            Col::Struct { nulls, .. } => nulls.len(),
+            Col::List { offsets, .. } => offsets.len() - 1,
+        }
+    }
+
+    /// Appends nulls until the column holds `n` entries. Nulls are written
+    /// lazily: a row appends only the values it has, and a column catches
+    /// up in one bulk append before its next value (or when finished).
+    /// Most of the ~100 leaf columns are absent from most records, and
+    /// appending their nulls one by one was a tenth of building a row.
+    #[inline]
+    pub(crate) fn pad_to(&mut self, n: usize) {
+        let len = self.len();
+        if len >= n {
+            return;
+        }
+        let k = n - len;
+        match self {
+            Col::Str { b, .. } => b.append_nulls(k),
+            Col::Bool(b) => b.append_nulls(k),
+            Col::Ts(b) => b.append_nulls(k),
+            Col::I64(b) => b.append_nulls(k),
+            // Children catch up when they next get a value or at finish.
+            Col::Struct { nulls, .. } => nulls.append_n_nulls(k),
             Col::List { offsets, nulls, .. } => {
-                nulls.append_null();
+                nulls.append_n_nulls(k);
                 let last = *offsets.last().unwrap_or(&0);
-                offsets.push(last);
+                offsets.resize(offsets.len() + k, last);
             }
         }
     }
 
-    /// Appends an optional string (the column must be a string column).
-    pub(crate) fn append_str(&mut self, v: Option<&str>) {
-        match self {
-            Col::Str { b, .. } => b.append_option(v),
-            _ => unreachable!("not a string column"),
+    /// Appends a null.
+    pub(crate) fn append_null(&mut self) {
+        let n = self.len() + 1;
+        self.pad_to(n);
+    }
+
+    /// Sets entry `row` to `v` if there is one (the column must be a
+    /// string column holding at most `row` entries).
+    #[inline]
+    pub(crate) fn set_str(&mut self, row: usize, v: Option<&str>) {
+        if let Some(v) = v {
+            self.pad_to(row);
+            match self {
+                Col::Str { b, .. } => b.append_value(v),
+                _ => unreachable!("not a string column"),
+            }
         }
     }
 
@@ -202,11 +231,14 @@ impl Col {
                 children,
                 ..
             } => {
+                let n = nulls.len();
                 let arrays = children
                     .iter_mut()
-                    .map(Col::finish)
+                    .map(|c| {
+                        c.pad_to(n);
+                        c.finish()
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
-                let n = arrays.first().map_or(0, |a| a.len());
                 let valid = std::mem::replace(nulls, NullBufferBuilder::new(n)).finish();
                 Arc::new(StructArray::try_new(fields.clone(), arrays, valid)?)
             }

@@ -96,9 +96,10 @@ impl Fill<'_, '_, '_> {
         }
     }
 
-    /// Fills `cols` (named `names`) from the object at `obj`; `slots` gets
-    /// the value index of each named child (or [`NONE`]). Returns whether
-    /// everything was captured exactly.
+    /// Fills entry `row` of `cols` (named `names`) from the object at
+    /// `obj`; `slots` gets the value index of each named child (or
+    /// [`NONE`]). Absent children append nothing (see [`Col::pad_to`]).
+    /// Returns whether everything was captured exactly.
     fn fill_object(
         &mut self,
         cols: &mut [Col],
@@ -106,6 +107,7 @@ impl Fill<'_, '_, '_> {
         obj: usize,
         path: Path,
         slots: &mut [usize],
+        row: usize,
     ) -> bool {
         let mut exact = true;
         slots.iter_mut().for_each(|s| *s = NONE);
@@ -131,32 +133,26 @@ impl Fill<'_, '_, '_> {
         }
         for (i, c) in cols.iter_mut().enumerate() {
             let v = slots[i];
-            if v == NONE {
-                c.append_null();
-                continue;
-            }
-            if !self.fill_value(c, v, path) {
+            if v != NONE && !self.fill_value(c, v, path, row) {
                 exact = false;
             }
         }
         exact
     }
 
-    /// Appends the value at `v` (a member of the object at `path`) to `c`.
-    fn fill_value(&mut self, c: &mut Col, v: usize, path: Path) -> bool {
+    /// Sets entry `row` of `c` from the value at `v` (a member of the
+    /// object at `path`); a value the column cannot hold stays null.
+    fn fill_value(&mut self, c: &mut Col, v: usize, path: Path, row: usize) -> bool {
         let mut exact = true;
         let node = self.nodes[v];
+        c.pad_to(row);
         match c {
             Col::Str { b, json: false } => match node {
                 Node::String(s) => b.append_value(s),
-                _ => {
-                    b.append_null();
-                    self.lose(path, v, &mut exact);
-                }
+                _ => self.lose(path, v, &mut exact),
             },
             Col::Str { b, json: true } => {
                 if json::is_null(self.nodes, v) {
-                    b.append_null();
                     self.lose(path, v, &mut exact);
                 } else {
                     // Written straight into the builder's value buffer,
@@ -167,10 +163,7 @@ impl Fill<'_, '_, '_> {
             }
             Col::Bool(b) => match node {
                 Node::Static(StaticNode::Bool(x)) => b.append_value(x),
-                _ => {
-                    b.append_null();
-                    self.lose(path, v, &mut exact);
-                }
+                _ => self.lose(path, v, &mut exact),
             },
             Col::Ts(b) => match node {
                 Node::String(s) => match parse_iso8601(s) {
@@ -180,15 +173,9 @@ impl Fill<'_, '_, '_> {
                             self.lose(path, v, &mut exact);
                         }
                     }
-                    None => {
-                        b.append_null();
-                        self.lose(path, v, &mut exact);
-                    }
+                    None => self.lose(path, v, &mut exact),
                 },
-                _ => {
-                    b.append_null();
-                    self.lose(path, v, &mut exact);
-                }
+                _ => self.lose(path, v, &mut exact),
             },
             Col::Struct {
                 names,
@@ -200,12 +187,10 @@ impl Fill<'_, '_, '_> {
                     nulls.append_non_null();
                     let mut slots = [NONE; 16];
                     let slots = &mut slots[..names.len()];
-                    if !self.fill_object(children, names, v, path.child(v - 1), slots) {
+                    if !self.fill_object(children, names, v, path.child(v - 1), slots, row) {
                         exact = false;
                     }
                 } else {
-                    nulls.append_null();
-                    children.iter_mut().for_each(Col::append_null);
                     self.lose(path, v, &mut exact);
                 }
             }
@@ -219,8 +204,6 @@ impl Fill<'_, '_, '_> {
                 let nodes = self.nodes;
                 let last = *offsets.last().unwrap_or(&0);
                 let Some(items) = json::arr(nodes, v) else {
-                    nulls.append_null();
-                    offsets.push(last);
                     self.lose(path, v, &mut exact);
                     return false;
                 };
@@ -237,11 +220,12 @@ impl Fill<'_, '_, '_> {
                             children,
                             ..
                         } if json::obj(nodes, it).is_some() => {
+                            let at = nulls.len();
                             nulls.append_non_null();
                             let mut slots = [NONE; 16];
                             let slots = &mut slots[..names.len()];
                             all_exact &=
-                                inner.fill_object(children, names, it, Path::default(), slots);
+                                inner.fill_object(children, names, it, Path::default(), slots, at);
                         }
                         other => {
                             other.append_null();
@@ -502,12 +486,14 @@ impl RowBuilder {
             nodes,
             lost: Some(&mut self.lost),
         };
+        let row = self.rows;
         fill.fill_object(
             record_cols,
             &self.names,
             root,
             Path::default(),
             &mut self.slots,
+            row,
         );
 
         let slot = |i: usize| self.slots[i];
@@ -533,14 +519,18 @@ impl RowBuilder {
         let arns = resource_arns_of(&view, nodes, slot(ix.resources), d.principal_arn.as_deref());
 
         let at = |i: usize| i - ix.n_record;
-        let s = |rest: &mut [Col], i: usize, v: Option<&str>| rest[at(i)].append_str(v);
+        let s = |rest: &mut [Col], i: usize, v: Option<&str>| rest[at(i)].set_str(row, v);
         s(rest, ix.principal_arn, d.principal_arn.as_deref());
         s(rest, ix.principal_type, d.principal_type.as_deref());
         s(rest, ix.access_key_id, d.access_key_id.as_deref());
         s(rest, ix.role_arn, d.role_arn.as_deref());
         s(rest, ix.session_name, d.session_name.as_deref());
-        if let Col::Bool(b) = &mut rest[at(ix.mfa)] {
-            b.append_option(d.mfa);
+        if let Some(mfa) = d.mfa {
+            let c = &mut rest[at(ix.mfa)];
+            c.pad_to(row);
+            if let Col::Bool(b) = c {
+                b.append_value(mfa);
+            }
         }
         let iss = d.issuance.unwrap_or_default();
         s(rest, ix.target_role_arn, iss.target_role_arn.as_deref());
@@ -556,39 +546,46 @@ impl RowBuilder {
             ix.issued_session_arn,
             iss.issued_session_arn.as_deref(),
         );
-        if let Col::Ts(b) = &mut rest[at(ix.expiration)] {
-            b.append_option(iss.expiration);
+        if let Some(t) = iss.expiration {
+            let c = &mut rest[at(ix.expiration)];
+            c.pad_to(row);
+            if let Col::Ts(b) = c {
+                b.append_value(t);
+            }
         }
         s(rest, ix.expiration_raw, iss.expiration_raw.as_deref());
-        if let Col::List {
-            offsets,
-            nulls,
-            child,
-            ..
-        } = &mut rest[at(ix.resource_arns)]
-        {
-            if arns.is_empty() {
-                nulls.append_null();
-            } else {
+        if !arns.is_empty() {
+            let c = &mut rest[at(ix.resource_arns)];
+            c.pad_to(row);
+            if let Col::List {
+                offsets,
+                nulls,
+                child,
+                ..
+            } = c
+            {
                 nulls.append_non_null();
                 for a in &arns {
-                    child.append_str(Some(a));
+                    let n = child.len();
+                    child.set_str(n, Some(a));
                 }
+                let last = *offsets.last().unwrap_or(&0);
+                offsets.push(last + arns.len() as i32);
             }
-            let last = *offsets.last().unwrap_or(&0);
-            offsets.push(last + arns.len() as i32);
         }
         s(rest, ix.source_file, Some(source_file));
         let record_hash = json::hash_value(nodes, root).0;
-        if let Col::I64(b) = &mut rest[at(ix.source_record)] {
-            b.append_value(source_record);
+        for (i, v) in [
+            (ix.source_record, source_record),
+            (ix.record_hash, record_hash as i64),
+        ] {
+            let c = &mut rest[at(i)];
+            c.pad_to(row);
+            if let Col::I64(b) = c {
+                b.append_value(v);
+            }
         }
-        if let Col::I64(b) = &mut rest[at(ix.record_hash)] {
-            b.append_value(record_hash as i64);
-        }
-        if self.lost.is_empty() {
-            s(rest, ix.unmapped, None);
-        } else {
+        if !self.lost.is_empty() {
             self.scratch.clear();
             write_unmapped(nodes, &self.lost, &mut self.scratch);
             s(rest, ix.unmapped, Some(&self.scratch));
@@ -618,10 +615,14 @@ impl RowBuilder {
 
     /// Finishes the pending rows into a batch and resets the builders.
     pub fn finish(&mut self) -> Result<RecordBatch, arrow_schema::ArrowError> {
+        let rows = self.rows;
         let arrays = self
             .cols
             .iter_mut()
-            .map(Col::finish)
+            .map(|c| {
+                c.pad_to(rows);
+                c.finish()
+            })
             .collect::<Result<Vec<_>, _>>()?;
         self.rows = 0;
         RecordBatch::try_new(schema::event_schema(), arrays)
