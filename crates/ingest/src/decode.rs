@@ -18,6 +18,7 @@ use simd_json::{Buffers, INPUT_PADDING, Node, Tape, fill_tape_padded};
 use crate::error::FileError;
 use crate::gunzip::{gunzip_into, is_gzip};
 use crate::json;
+use crate::piece::Piece;
 use crate::record::{RowBuilder, RowKey};
 
 /// The shape of an input file.
@@ -47,19 +48,16 @@ pub struct Decoded {
     pub gzip: bool,
     /// Bytes of JSON after inflation.
     pub json_bytes: u64,
-    /// The rows, in batches of at most [`BATCH_ROWS`] (empty for digests).
-    pub batches: Vec<RecordBatch>,
+    /// The rows, in pieces of batches shared with the other files of the
+    /// same group (none for digests); see [`Decoded::batches`].
+    pub(crate) pieces: Vec<Piece>,
     /// Dedup keys, one per row, in row order.
     pub keys: Vec<RowKey>,
     /// Records the file holds (equal to `keys.len()` unless the file was
     /// only counted, see [`Decoder::count`]).
     pub count: usize,
-    /// Arrow memory these rows hold (their share of `batches`, which may be
-    /// slices of batches shared with other files of the same group).
+    /// Arrow memory these rows hold (their share of the shared batches).
     pub arrow_bytes: usize,
-    /// For each of `batches`: the (shared) batch it is a slice of, and the
-    /// slice's offset in it, so that the writer can join adjacent slices.
-    pub(crate) origins: Vec<(RecordBatch, usize)>,
 }
 
 /// A file decoded by [`Decoder::decode_grouped`] whose rows still sit in
@@ -86,6 +84,12 @@ impl Decoded {
     /// Number of records decoded (or counted).
     pub fn records(&self) -> usize {
         self.count
+    }
+
+    /// The rows, as zero-copy slices of at most [`BATCH_ROWS`] rows (none
+    /// for digests and counted files).
+    pub fn batches(&self) -> Vec<RecordBatch> {
+        self.pieces.iter().map(Piece::rows).collect()
     }
 }
 
@@ -413,20 +417,14 @@ impl Decoder {
         let mut out = Vec::with_capacity(files.len());
         for f in files {
             let (lo, hi) = (f.start, f.start + f.keys.len());
-            let mut parts = Vec::new();
-            let mut origins = Vec::new();
+            let mut pieces = Vec::new();
             let mut arrow_bytes = 0;
             let mut base = 0;
             for (b, size) in batches.iter().zip(&sizes) {
                 let n = b.num_rows();
                 let (from, to) = (lo.max(base), hi.min(base + n));
                 if from < to {
-                    parts.push(if to - from == n {
-                        b.clone()
-                    } else {
-                        b.slice(from - base, to - from)
-                    });
-                    origins.push((b.clone(), from - base));
+                    pieces.push(Piece::new(b.clone(), from - base, to - from));
                     arrow_bytes += size * (to - from) / n;
                 }
                 base += n;
@@ -435,11 +433,10 @@ impl Decoder {
                 kind: f.kind,
                 gzip: f.gzip,
                 json_bytes: f.json_bytes,
-                batches: parts,
+                pieces,
                 count: f.keys.len(),
                 keys: f.keys,
                 arrow_bytes,
-                origins,
             });
         }
         Ok(out)
@@ -461,11 +458,10 @@ impl Decoder {
             kind,
             gzip,
             json_bytes,
-            batches: Vec::new(),
+            pieces: Vec::new(),
             keys: Vec::new(),
             count,
             arrow_bytes: 0,
-            origins: Vec::new(),
         })
     }
 
@@ -666,8 +662,8 @@ mod tests {
     }
 
     fn joined(d: &Decoded) -> Option<RecordBatch> {
-        (!d.batches.is_empty())
-            .then(|| arrow::compute::concat_batches(&d.batches[0].schema(), &d.batches).unwrap())
+        let b = d.batches();
+        (!b.is_empty()).then(|| arrow::compute::concat_batches(&b[0].schema(), &b).unwrap())
     }
 
     #[test]
@@ -705,7 +701,7 @@ mod tests {
             .decode_grouped(&mut records(&["e1"], false), "e")
             .unwrap();
         let counted = dec.count(&mut records(&["x", "y"], false), "x").unwrap();
-        assert_eq!((counted.records(), counted.batches.len()), (2, 0));
+        assert_eq!((counted.records(), counted.batches().len()), (2, 0));
         assert!(dec.count(&mut records(&["z"], true), "z").is_err());
         let e = dec.finish_group(vec![g]).unwrap();
         assert_eq!(e[0].records(), 1);

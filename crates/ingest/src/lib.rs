@@ -67,6 +67,7 @@ pub mod gunzip;
 mod json;
 pub mod lock;
 pub mod manifest;
+mod piece;
 mod pipeline;
 pub mod rebuild;
 pub mod record;

@@ -554,9 +554,9 @@ impl Run<'_> {
     /// Dedups the rows of one decoded file and hands the new ones to the writer.
     fn store(&mut self, d: &Decoded, ent: &mut FileEntry) -> Result<(), Error> {
         let mut offset = 0;
-        for (bi, batch) in d.batches.iter().enumerate() {
-            let keys = &d.keys[offset..offset + batch.num_rows()];
-            offset += batch.num_rows();
+        for piece in &d.pieces {
+            let keys = &d.keys[offset..offset + piece.len()];
+            offset += piece.len();
             let mut by_day: Vec<(i32, Vec<u32>)> = Vec::new();
             let mut kept = 0usize;
             for (i, k) in keys.iter().enumerate() {
@@ -588,20 +588,17 @@ impl Run<'_> {
                 }
             }
             ent.events_new += kept as u64;
-            if by_day.len() == 1 && kept == batch.num_rows() {
+            if by_day.len() == 1 && kept == piece.len() {
                 let day = by_day[0].0;
-                // The batch may be a slice of a batch shared with other
-                // files: its share of the Arrow memory.
-                let bytes = d.arrow_bytes * batch.num_rows() / d.records().max(1);
-                let piece = match d.origins.get(bi) {
-                    Some((shared, at)) => Piece::new(shared.clone(), *at, batch.num_rows()),
-                    None => Piece::whole(batch.clone()),
-                };
-                self.push(day, piece, bytes)?;
+                // The piece's share of the Arrow memory of the batch it
+                // shares with other files.
+                let bytes = d.arrow_bytes * piece.len() / d.records().max(1);
+                self.push(day, piece.clone(), bytes)?;
             } else {
+                let (shared, at) = piece.shared();
                 for (day, idx) in by_day {
-                    let idx = UInt32Array::from(idx);
-                    let part = arrow::compute::take_record_batch(batch, &idx)?;
+                    let idx = UInt32Array::from_iter_values(idx.iter().map(|&i| i + at as u32));
+                    let part = arrow::compute::take_record_batch(shared, &idx)?;
                     let bytes = part.get_array_memory_size();
                     self.push(day, Piece::whole(part), bytes)?;
                 }

@@ -21,7 +21,6 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use arrow_array::RecordBatch;
@@ -36,6 +35,7 @@ use crate::config::{Compression, IngestConfig};
 use crate::encoder::{self, Done, FileSpec, Job};
 use crate::error::Error;
 use crate::manifest::{DEFAULT_PARTITION, DataFile, events_dir, sync_dir};
+pub(crate) use crate::piece::Piece;
 use crate::record::NO_DAY;
 
 /// Rows per page of the columns no query reads row by row (parquet's
@@ -99,53 +99,6 @@ pub fn writer_properties(cfg: &IngestConfig) -> WriterProperties {
         }
     }
     b.build()
-}
-
-/// Rows `offset..offset + len` of `batch` (a batch that decoders share
-/// between the files of one group): adjacent pieces of the same batch
-/// join into one, so a day's rows reach the encoder in large batches
-/// without being copied.
-pub(crate) struct Piece {
-    batch: RecordBatch,
-    offset: usize,
-    len: usize,
-}
-
-impl Piece {
-    /// Rows `offset..offset + len` of `batch`.
-    pub(crate) fn new(batch: RecordBatch, offset: usize, len: usize) -> Self {
-        Self { batch, offset, len }
-    }
-
-    /// All rows of `batch`.
-    pub(crate) fn whole(batch: RecordBatch) -> Self {
-        let len = batch.num_rows();
-        Self::new(batch, 0, len)
-    }
-
-    /// Extends `self` by `next` if `next` starts where `self` ends in the
-    /// same shared batch.
-    fn join(&mut self, next: &Piece) -> bool {
-        let same = match (self.batch.columns().first(), next.batch.columns().first()) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        };
-        if same && self.offset + self.len == next.offset {
-            self.len += next.len;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// The rows as a batch (zero-copy).
-    fn rows(&self) -> RecordBatch {
-        if self.offset == 0 && self.len == self.batch.num_rows() {
-            self.batch.clone()
-        } else {
-            self.batch.slice(self.offset, self.len)
-        }
-    }
 }
 
 #[derive(Default)]
@@ -235,11 +188,11 @@ impl PartitionWriter {
     /// for a slice is its share of the shared buffers), sending chunks to
     /// the encoders as the limits say.
     pub(crate) fn push(&mut self, day: i32, batch: Piece, bytes: usize) -> Result<(), Error> {
-        if batch.len == 0 {
+        if batch.len() == 0 {
             return Ok(());
         }
         let buf = self.days.entry(day).or_default();
-        buf.rows += batch.len;
+        buf.rows += batch.len();
         buf.bytes += bytes;
         if !buf.batches.last_mut().is_some_and(|l| l.join(&batch)) {
             buf.batches.push(batch);

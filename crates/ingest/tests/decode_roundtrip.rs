@@ -14,7 +14,7 @@ fn decode_all(bytes: &[u8], name: &str) -> (Kind, Vec<Value>) {
         .decode(&mut buf, name)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     let mut out = Vec::new();
-    for b in &d.batches {
+    for b in &d.batches() {
         for r in 0..b.num_rows() {
             out.push(rebuild_row(b, r).unwrap());
         }

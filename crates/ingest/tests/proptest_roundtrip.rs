@@ -177,7 +177,7 @@ proptest! {
         let mut dec = Decoder::new(1 << 30);
         let d = dec.decode(&mut bytes, "prop").map_err(|e| TestCaseError::fail(format!("{e}")))?;
         let mut got = Vec::new();
-        for b in &d.batches {
+        for b in &d.batches() {
             for r in 0..b.num_rows() {
                 got.push(rebuild_row(b, r).map_err(TestCaseError::fail)?);
             }
