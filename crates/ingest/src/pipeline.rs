@@ -126,8 +126,8 @@ pub struct Summary {
 }
 
 fn walk(dir: &Path, out: &mut Vec<InputFile>) {
-    let mut entries: Vec<PathBuf> = match fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path()).collect(),
+    let mut entries: Vec<fs::DirEntry> = match fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok()).collect(),
         Err(_) => {
             // Listed but unreadable: reading it will quarantine it with the OS error.
             out.push(InputFile {
@@ -137,9 +137,16 @@ fn walk(dir: &Path, out: &mut Vec<InputFile>) {
             return;
         }
     };
-    entries.sort();
-    for p in entries {
-        match fs::metadata(&p) {
+    entries.sort_by_key(fs::DirEntry::file_name);
+    for e in entries {
+        let p = e.path();
+        // The entry's own type and size come from the directory (no path
+        // lookup); only symlinks are followed by path.
+        let meta = match e.file_type() {
+            Ok(t) if t.is_symlink() => fs::metadata(&p),
+            _ => e.metadata(),
+        };
+        match meta {
             Ok(m) if m.is_dir() => walk(&p, out),
             Ok(m) => out.push(InputFile {
                 path: p,
@@ -340,14 +347,16 @@ impl Worker {
             outcome: Outcome::Skipped,
             counted: false,
         };
-        let meta = match fs::metadata(&f.path) {
-            Ok(m) if m.is_dir() => {
+        // Opened first, then asked for its size and time: one path lookup.
+        let opened = File::open(&f.path).and_then(|fh| fh.metadata().map(|m| (fh, m)));
+        let (mut fh, meta) = match opened {
+            Ok((_, m)) if m.is_dir() => {
                 r.outcome = Outcome::Failed(FileError::Unreadable(
                     "a directory that cannot be listed".into(),
                 ));
                 return r;
             }
-            Ok(m) => m,
+            Ok(x) => x,
             Err(e) => {
                 r.outcome = Outcome::Failed(FileError::Unreadable(e.to_string()));
                 return r;
@@ -367,7 +376,7 @@ impl Worker {
             return r;
         }
         self.raw.clear();
-        let read = File::open(&f.path).and_then(|mut fh| fh.read_to_end(&mut self.raw));
+        let read = fh.read_to_end(&mut self.raw);
         if let Err(e) = read {
             r.outcome = Outcome::Failed(FileError::Unreadable(e.to_string()));
             return r;
