@@ -98,14 +98,15 @@ impl DaySet {
     }
 
     fn check(&mut self, key: u64, rh: u64) -> Verdict {
-        let first = &mut self.first[sub_table(key)];
-        match first.get(&key) {
-            None => {
-                first.insert(key, rh);
+        use std::collections::hash_map::Entry;
+        // One probe: nearly every key is new, and each probe is a cache miss.
+        match self.first[sub_table(key)].entry(key) {
+            Entry::Vacant(e) => {
+                e.insert(rh);
                 Verdict::New
             }
-            Some(r) if *r == rh => Verdict::Duplicate,
-            Some(_) => {
+            Entry::Occupied(e) if *e.get() == rh => Verdict::Duplicate,
+            Entry::Occupied(_) => {
                 let v = self.more.entry(key).or_default();
                 if v.contains(&rh) {
                     Verdict::Duplicate
