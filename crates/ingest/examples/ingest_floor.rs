@@ -3,13 +3,15 @@
 //! `cargo run --release -p backtrail-ingest --example ingest_floor -- ARCHIVE_DIR [THREADS] [zstd|snappy|none]`
 //!
 //! Prints events/s for gunzip only, gunzip + tape parse, full decode
-//! (rows built, no disk) and the full ingest into a temp dataset.
+//! (rows built, no disk), the Parquet encoding of those rows alone (in
+//! memory) and the full ingest into a temp dataset.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use backtrail_ingest::{
     Compression, Decoder, IngestConfig, NoProgress, Summary, discover, gunzip_into, ingest,
+    writer_properties,
 };
 use rayon::prelude::*;
 
@@ -41,6 +43,49 @@ fn decode_rows(pool: &rayon::ThreadPool, raw: &[Vec<u8>]) -> usize {
             )
             .sum()
     })
+}
+
+/// The Parquet encoding alone: every file's rows decoded up front (not
+/// timed), then written by `threads` writers into memory with the ingest's
+/// writer properties, each writer taking every `threads`-th batch. Returns
+/// the seconds, the rows and the bytes written.
+fn encode_only(
+    pool: &rayon::ThreadPool,
+    raw: &[Vec<u8>],
+    threads: usize,
+    compression: Compression,
+) -> Result<(f64, usize, usize), Box<dyn std::error::Error>> {
+    let batches: Vec<arrow::record_batch::RecordBatch> = pool.install(|| {
+        raw.par_iter()
+            .map_init(
+                || Decoder::new(u64::MAX),
+                |dec, r| dec.decode(&mut r.clone(), "x").expect("decode").batches(),
+            )
+            .flatten()
+            .collect()
+    });
+    let rows = batches.iter().map(|b| b.num_rows()).sum();
+    let props = writer_properties(&IngestConfig::builder().compression(compression).build());
+    let schema = backtrail_model::schema::event_schema();
+    let t = Instant::now();
+    let bytes: usize = pool.install(|| {
+        (0..threads)
+            .into_par_iter()
+            .map(|k| {
+                let mut w = parquet::arrow::ArrowWriter::try_new(
+                    Vec::new(),
+                    schema.clone(),
+                    Some(props.clone()),
+                )
+                .expect("writer");
+                for b in batches.iter().skip(k).step_by(threads) {
+                    w.write(b).expect("write");
+                }
+                w.into_inner().expect("close").len()
+            })
+            .sum()
+    });
+    Ok((t.elapsed().as_secs_f64(), rows, bytes))
 }
 
 /// A full ingest of `dir` into a temp dataset, removed afterwards: the
@@ -142,6 +187,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let decode_s = t.elapsed().as_secs_f64();
     assert_eq!(decoded, events);
 
+    let (encode_s, encoded_rows, encoded_bytes) = encode_only(&pool, &raw, threads, compression)?;
+
     let (s, ingest_s, out_bytes) = ingest_once(dir, threads, compression)?;
 
     let ev = events as f64;
@@ -160,6 +207,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "full decode        {:>8.2} s  {:>10.0} ev/s",
         decode_s,
         ev / decode_s
+    );
+    println!(
+        "parquet encode only{:>8.2} s  {:>10.0} rows/s  ({encoded_rows} rows, {:.1} MB)",
+        encode_s,
+        encoded_rows as f64 / encode_s,
+        encoded_bytes as f64 / 1e6
     );
     println!(
         "full ingest        {:>8.2} s  {:>10.0} ev/s  ({} new, {} files, {:.1} MB parquet)",

@@ -392,8 +392,8 @@ impl Decoder {
         self.sink.position()
     }
 
-    /// Finishes the group: one shared batch (per [`BATCH_ROWS`]), sliced
-    /// per file (zero-copy). `files` are every file of the group, as
+    /// Finishes the group: one shared batch (per [`BATCH_ROWS`]), each
+    /// file's rows a piece of it (zero-copy). `files` are every file of the group, as
     /// [`Decoder::decode_grouped`] returned them.
     pub fn finish_group(&mut self, files: Vec<GroupedFile>) -> Result<Vec<Decoded>, FileError> {
         let group = self.group;

@@ -11,9 +11,10 @@
 //! Two shortcuts keep the workers' CPU for new rows:
 //!
 //! * Rows of consecutive files share one Arrow batch per worker (up to
-//!   [`GROUP_ROWS`] rows), sliced per file without copying: delivery files
-//!   hold tens of records, and finishing ~60 builders per file cost more
-//!   than building the rows. Results of a group are sent when it is full
+//!   [`GROUP_ROWS`] rows), handed on per file as pieces of it (batch,
+//!   offset, length; no copy, no slice): delivery files hold tens of
+//!   records, and finishing ~60 builders per file cost more than building
+//!   the rows. Results of a group are sent when it is full
 //!   (and at the end).
 //! * The first file with a given content (sha256) claims it; later copies
 //!   (and contents an earlier run stored) are only counted, no rows built.
@@ -46,7 +47,8 @@ use crate::decode::{Decoded, Decoder, GROUP_ROWS, GroupedFile, Kind};
 use crate::dedup::{Seen, Verdict, keys_of_batch};
 use crate::error::{Error, FileError};
 use crate::manifest::{self, FileEntry, Manifest, Status};
-use crate::writer::{PartitionWriter, Piece, partition_of};
+use crate::piece::Piece;
+use crate::writer::{PartitionWriter, partition_of};
 
 /// Most files a decode thread takes in one piece (the rest of the list
 /// stays stealable by idle threads).

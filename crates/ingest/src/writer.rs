@@ -35,7 +35,7 @@ use crate::config::{Compression, IngestConfig};
 use crate::encoder::{self, Done, FileSpec, Job};
 use crate::error::Error;
 use crate::manifest::{DEFAULT_PARTITION, DataFile, events_dir, sync_dir};
-pub(crate) use crate::piece::Piece;
+use crate::piece::Piece;
 use crate::record::NO_DAY;
 
 /// Rows per page of the columns no query reads row by row (parquet's
