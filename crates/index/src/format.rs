@@ -16,7 +16,7 @@
 //! megabytes. The grammar of each section is in `docs/formats/index.md`.
 
 /// Format version this build reads and writes. Bumped on any layout change.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Bytes of a section covered by one block checksum (the last block of a
 /// section may be shorter). Small enough that a lookup checks only what it
 /// reads (a binary search touches a few blocks, not the section), large

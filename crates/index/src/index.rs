@@ -299,7 +299,7 @@ impl Index {
         Ok(AssumeRow {
             event: EventRow {
                 event_time: t(r.time),
-                event_id: s(r.event_id)?,
+                event_id: seg.event_id(r.event_id)?,
                 event_source: s(r.event_source)?,
                 event_name: s(r.event_name)?,
                 aws_region: s(r.region)?,

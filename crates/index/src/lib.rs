@@ -54,6 +54,7 @@ mod dataset;
 mod error;
 mod format;
 mod index;
+mod issuance;
 mod layout;
 pub mod matching;
 pub mod page_header;

@@ -17,7 +17,8 @@ use memmap2::Mmap;
 use crate::dataset::FileFingerprint;
 use crate::error::{Error, Result, io};
 use crate::format::{Cur, FormatError, SEGMENT_MAGIC, SectionEntry, parse_header, u32_at};
-use crate::layout::{INLINE, ISSUANCE_REC, Issuance, KeyUse, POSTING_ENTRY, STRING_BLOCK, sec};
+use crate::issuance::{ISSUANCE_BLOCK, decode_block, format_uuid};
+use crate::layout::{EventId, INLINE, Issuance, KeyUse, POSTING_ENTRY, STRING_BLOCK, sec};
 use crate::section::{Checks, Damage, Section};
 
 /// The parts of the `STRINGS` section.
@@ -403,20 +404,98 @@ impl Segment {
         Ok(Postings { s, n, data })
     }
 
+    /// The ISSUANCE section, its record and block counts and the byte
+    /// offset of its first block.
+    fn issuance_table(&self) -> Result<(Section<'_>, usize, usize, usize)> {
+        let s = self.sect(sec::ISSUANCE)?;
+        let (n, nb) = (s.u32(0)?, s.u32(4)?);
+        let (n, nb, data) = crate::issuance::parse_header(n, nb, s.len())
+            .ok_or_else(|| self.corrupt("malformed ISSUANCE header".into()))?;
+        Ok((s, n, nb, data))
+    }
+
     /// Number of issuance records.
     pub fn issuance_count(&self) -> Result<usize> {
-        Ok(self.sect(sec::ISSUANCE)?.len() / ISSUANCE_REC)
+        Ok(self.issuance_table()?.1)
+    }
+
+    /// Decodes the first `take` records of issuance block `b`, calling `f`
+    /// with each record's index.
+    fn issuance_block(
+        &self,
+        b: usize,
+        take: usize,
+        mut f: impl FnMut(u32, &Issuance),
+    ) -> Result<()> {
+        let (s, n, nb, data) = self.issuance_table()?;
+        let bad = || self.corrupt(format!("malformed ISSUANCE block {b}"));
+        if b >= nb || take > (n - b * ISSUANCE_BLOCK).min(ISSUANCE_BLOCK) {
+            return Err(bad());
+        }
+        let (lo, hi) = (s.u32(8 + 4 * b)? as usize, s.u32(12 + 4 * b)? as usize);
+        let range = data.checked_add(lo).zip(data.checked_add(hi));
+        let bytes = match range {
+            Some((lo, hi)) if lo <= hi => s.get(lo..hi)?,
+            _ => return Err(bad()),
+        };
+        let base = self.meta.base_min.saturating_mul(60_000_000);
+        let first = (b * ISSUANCE_BLOCK) as u32;
+        decode_block(bytes, take, base, |j, r| f(first + j as u32, r)).ok_or_else(bad)
     }
 
     /// Issuance record `i`.
     pub fn issuance(&self, i: u32) -> Result<Issuance> {
-        let s = self.sect(sec::ISSUANCE)?;
-        let at = i as usize * ISSUANCE_REC;
-        let bad = || self.corrupt(format!("ISSUANCE has no record {i}"));
-        if at + ISSUANCE_REC > s.len() {
-            return Err(bad());
+        let i = i as usize;
+        if i >= self.issuance_count()? {
+            return Err(self.corrupt(format!("ISSUANCE has no record {i}")));
         }
-        Issuance::read(s.get(at..at + ISSUANCE_REC)?).ok_or_else(bad)
+        let mut out = None;
+        let (b, j) = (i / ISSUANCE_BLOCK, i % ISSUANCE_BLOCK);
+        self.issuance_block(b, j + 1, |_, r| out = Some(*r))?;
+        out.ok_or_else(|| self.corrupt(format!("ISSUANCE has no record {i}")))
+    }
+
+    /// Issuance records `idxs`, in that order. When `idxs` ascend (as
+    /// postings lists do) each block is decoded once, however many of its
+    /// records are wanted.
+    pub fn issuances(&self, idxs: &[u32]) -> Result<Vec<Issuance>> {
+        if !idxs.is_sorted() {
+            return idxs.iter().map(|&i| self.issuance(i)).collect();
+        }
+        let n = self.issuance_count()?;
+        let mut out = Vec::with_capacity(idxs.len());
+        let mut k = 0;
+        while let Some(&i) = idxs.get(k) {
+            let i = i as usize;
+            if i >= n || out.len() != k {
+                return Err(self.corrupt(format!("ISSUANCE has no record {i}")));
+            }
+            let b = i / ISSUANCE_BLOCK;
+            let end = idxs[k..].partition_point(|&x| (x as usize) / ISSUANCE_BLOCK == b) + k;
+            let take = idxs[end - 1] as usize % ISSUANCE_BLOCK + 1;
+            let want = &idxs[k..end];
+            let mut w = 0;
+            self.issuance_block(b, take, |at, r| {
+                while want.get(w) == Some(&at) {
+                    out.push(*r);
+                    w += 1;
+                }
+            })?;
+            k = end;
+        }
+        if out.len() != idxs.len() {
+            return Err(self.corrupt("ISSUANCE records out of order".into()));
+        }
+        Ok(out)
+    }
+
+    /// The text of an issuance record's event id.
+    pub fn event_id(&self, id: EventId) -> Result<Option<String>> {
+        match id {
+            EventId::Absent => Ok(None),
+            EventId::Uuid(b) => Ok(Some(format_uuid(&b))),
+            EventId::Sid(sid) => self.str(sid).map(Some),
+        }
     }
 
     /// The KEYUSE section, its entry count and the byte offset of its records.
@@ -647,6 +726,150 @@ mod tests {
             assert_eq!(got, want, "{prefix:?}");
         }
         assert!(seg.str(sorted.len() as u32).is_err());
+    }
+
+    fn issuing_events(ids: &[Option<&str>]) -> Vec<TestEvent> {
+        ids.iter()
+            .enumerate()
+            .map(|(k, id)| TestEvent {
+                event_time: Some(1_700_000_000_000_000 + k as i64 * 999),
+                event_id: id.map(str::to_owned),
+                event_source: Some("sts.amazonaws.com".into()),
+                event_name: Some(
+                    if k % 3 == 0 {
+                        "AssumeRole"
+                    } else {
+                        "GetSessionToken"
+                    }
+                    .into(),
+                ),
+                recipient_account_id: Some("123456789012".into()),
+                principal_arn: Some(format!("arn:aws:iam::123456789012:user/u{}", k % 4)),
+                issued_key: (!k.is_multiple_of(5)).then(|| format!("ASIA{k:016}")),
+                expiration: k.is_multiple_of(2).then_some(1_700_000_900_000_000),
+                mfa: (!k.is_multiple_of(4)).then_some(k.is_multiple_of(2)),
+                ..TestEvent::default()
+            })
+            .collect()
+    }
+
+    fn open_first(dir: &Path) -> (Segment, PathBuf) {
+        let p = crate::dataset::list_partitions(dir).unwrap().remove(0);
+        let path = crate::catalog::index_dir(dir).join(crate::catalog::segment_name(&p));
+        (Segment::open(&path, dir).unwrap(), path)
+    }
+
+    /// Issuance records read back one by one and in batches; canonical
+    /// UUID event ids are inline (not in the string table), every other
+    /// id (uppercase, hand-written, empty) keeps its exact text.
+    #[test]
+    fn issuance_records_and_event_ids() {
+        let uuid = |k: usize| format!("{k:08x}-b7eb-40a8-8a99-290488c7da91");
+        let mut ids: Vec<Option<String>> = (0..45).map(|k| Some(uuid(k))).collect();
+        ids[3] = Some("A54B2ABD-B7EB-40A8-8A99-290488C7DA91".into());
+        ids[17] = Some("e1".into());
+        ids[20] = Some(String::new());
+        ids[33] = None;
+        let refs: Vec<Option<&str>> = ids.iter().map(Option::as_deref).collect();
+        let events = issuing_events(&refs);
+        let dir = tempfile::tempdir().unwrap();
+        write_dataset(dir.path(), &events, 1000).unwrap();
+        crate::build(dir.path(), None, &crate::BuildOptions::new()).unwrap();
+        let (seg, _) = open_first(dir.path());
+        assert_eq!(seg.issuance_count().unwrap(), ids.len());
+        let all: Vec<u32> = (0..ids.len() as u32).collect();
+        let batch = seg.issuances(&all).unwrap();
+        for (i, r) in batch.iter().enumerate() {
+            assert_eq!(*r, seg.issuance(i as u32).unwrap());
+            assert_eq!(seg.event_id(r.event_id).unwrap(), ids[i], "record {i}");
+            let e = &events[r.ord as usize];
+            assert_eq!(Some(r.time), e.event_time);
+            assert_eq!(r.expiration, e.expiration.unwrap_or(crate::layout::NO_TIME));
+            assert_eq!(r.mfa, e.mfa.map_or(0, |m| 1 + u8::from(m)));
+            assert_eq!(
+                seg.opt_str(r.issued_key).unwrap(),
+                e.issued_key,
+                "record {i}"
+            );
+        }
+        assert!(matches!(batch[0].event_id, EventId::Uuid(_)));
+        assert!(matches!(batch[17].event_id, EventId::Sid(_)));
+        assert_eq!(seg.find(&uuid(0)).unwrap(), None);
+        assert!(seg.find("e1").unwrap().is_some());
+        assert!(
+            seg.find("A54B2ABD-B7EB-40A8-8A99-290488C7DA91")
+                .unwrap()
+                .is_some()
+        );
+        // Unsorted and repeated indexes, and indexes out of range.
+        let picked = seg.issuances(&[40, 2, 2, 17]).unwrap();
+        assert_eq!(picked, vec![batch[40], batch[2], batch[2], batch[17]]);
+        assert_eq!(
+            seg.issuances(&[1, 1, 16]).unwrap(),
+            vec![batch[1], batch[1], batch[16]]
+        );
+        assert!(seg.issuance(ids.len() as u32).is_err());
+        assert!(seg.issuances(&[3, ids.len() as u32]).is_err());
+    }
+
+    type Edit = Box<dyn Fn(&mut Vec<u8>)>;
+
+    /// An ISSUANCE section that is truncated or garbled (with valid
+    /// checksums) is an error, never a panic.
+    #[test]
+    fn malformed_issuance_is_an_error() {
+        let ids: Vec<String> = (0..40).map(|k| format!("id-{k}")).collect();
+        let refs: Vec<Option<&str>> = ids.iter().map(|s| Some(s.as_str())).collect();
+        let dir = tempfile::tempdir().unwrap();
+        write_dataset(dir.path(), &issuing_events(&refs), 1000).unwrap();
+        crate::build(dir.path(), None, &crate::BuildOptions::new()).unwrap();
+        let (_, path) = open_first(dir.path());
+        let good = std::fs::read(&path).unwrap();
+        let entries = parse_header(&good, SEGMENT_MAGIC).unwrap();
+        let rewrite = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut fb = crate::format::FileBuilder::default();
+            for e in &entries {
+                let mut b = good[e.range()].to_vec();
+                if e.kind == sec::ISSUANCE {
+                    f(&mut b);
+                }
+                fb.section(e.kind, b);
+            }
+            std::fs::write(&path, fb.finish(SEGMENT_MAGIC)).unwrap();
+            Segment::open(&path, dir.path()).unwrap()
+        };
+        let len = entries
+            .iter()
+            .find(|e| e.kind == sec::ISSUANCE)
+            .unwrap()
+            .len as usize;
+        let mut failed = 0;
+        let mut cases: Vec<Edit> = vec![
+            Box::new(|b| b.truncate(0)),
+            Box::new(|b| b.truncate(6)),
+            Box::new(|b| b[0] = 200),
+            Box::new(|b| b[4] = 0),
+            Box::new(|b| b[12..16].copy_from_slice(&u32::MAX.to_le_bytes())),
+        ];
+        for cut in [len - 1, len / 2, 20] {
+            cases.push(Box::new(move |b| b.truncate(cut)));
+        }
+        for at in (8..len).step_by(3) {
+            cases.push(Box::new(move |b| b[at] ^= 0xFF));
+        }
+        for f in &cases {
+            let seg = rewrite(f.as_ref());
+            let all: Vec<u32> = (0..40).collect();
+            let one = (0..40).map(|i| seg.issuance(i)).collect::<Result<Vec<_>>>();
+            match (seg.issuances(&all), one) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(e), _) | (_, Err(e)) => {
+                    assert!(matches!(e, Error::Corrupt { .. }), "{e}");
+                    failed += 1;
+                }
+            }
+        }
+        assert!(failed >= 8, "{failed}");
     }
 
     #[test]

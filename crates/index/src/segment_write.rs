@@ -19,7 +19,9 @@ use crate::dataset::{
 };
 use crate::error::{Error, Result};
 use crate::format::{FileBuilder, SEGMENT_MAGIC, put_i64, put_str, put_u32, put_u64, put_varint};
-use crate::layout::{INLINE, Issuance, KeyUse, NO_TIME, NONE, STRING_BLOCK, TIME_BLOCK, sec};
+use crate::layout::{
+    EventId, INLINE, Issuance, KeyUse, NO_TIME, NONE, STRING_BLOCK, TIME_BLOCK, sec,
+};
 use crate::matching::is_expired_credential_error;
 use crate::matching::resource_key;
 
@@ -232,7 +234,7 @@ pub fn build_segment(
                         target_session: st.id(get_str(tsess, i)),
                         source_identity: st.id(get_str(srcid, i)),
                         expiration_raw: st.id(get_str(expraw, i)),
-                        event_id: st.id(get_str(event_id, i)),
+                        event_id: EventId::of(get_str(event_id, i), |e| st.id(Some(e))),
                         mfa: if mfa.is_valid(i) {
                             1 + u8::from(mfa.value(i))
                         } else {
@@ -326,7 +328,7 @@ fn encode(
         );
     }
     // ISSUANCE and its postings.
-    let mut iss = Vec::with_capacity(acc.issuance.len() * crate::layout::ISSUANCE_REC);
+    let mut iss = Vec::with_capacity(acc.issuance.len());
     let mut by_key: AHashMap<u32, Vec<u32>> = AHashMap::new();
     let mut by_session: AHashMap<u32, Vec<u32>> = AHashMap::new();
     let mut by_target: AHashMap<u32, Vec<u32>> = AHashMap::new();
@@ -349,15 +351,19 @@ fn encode(
             target_session: m(r.target_session),
             source_identity: m(r.source_identity),
             expiration_raw: m(r.expiration_raw),
-            event_id: m(r.event_id),
+            event_id: r.event_id.map_sid(m),
             ..*r
         };
-        r.write(&mut iss);
         push_posting(&mut by_key, r.issued_key, n as u32);
         push_posting(&mut by_session, r.issued_session, n as u32);
         push_posting(&mut by_target, r.target_role, n as u32);
+        iss.push(r);
     }
-    fb.section(sec::ISSUANCE, iss);
+    let base_us = base_min.saturating_mul(MICROS_PER_MINUTE);
+    fb.section(
+        sec::ISSUANCE,
+        crate::issuance::encode_section(&iss, base_us)?,
+    );
     fb.section(
         sec::POST_ISSUED_KEY,
         postings(by_key.into_iter().collect())?,
@@ -373,7 +379,6 @@ fn encode(
     // KEYUSE
     let mut keys: Vec<(u32, KeyAcc)> = acc.keys.into_iter().map(|(k, v)| (m(k), v)).collect();
     keys.sort_unstable_by_key(|(k, _)| *k);
-    let base_us = base_min * MICROS_PER_MINUTE;
     let mut dir = Vec::with_capacity(4 + keys.len() * 8);
     let mut data = Vec::new();
     put_u32(&mut dir, keys.len() as u32);

@@ -113,23 +113,33 @@ fn other_format_version() {
     let (d, events) = dataset(200);
     let p = seg_path(d.path(), &first_partition(&events));
     let mut b = std::fs::read(&p).unwrap();
-    // A file of the previous version (1: resources not yet filed by S3
-    // directory) is refused by version, not read.
-    b[8..12].copy_from_slice(&1u32.to_le_bytes());
-    std::fs::write(&p, &b).unwrap();
-    let e = Index::open(d.path()).err().unwrap();
-    assert!(
-        matches!(
-            e,
-            Error::Version {
-                found: 1,
-                expected: backtrail_index::FORMAT_VERSION,
-                ..
-            }
-        ),
-        "{e}"
-    );
-    says_what_to_do(&e);
+    // Files of earlier versions (1: resources not yet filed by S3
+    // directory; 3: fixed 96-byte issuance records) are refused by
+    // version, not read.
+    for old in [1u32, 3] {
+        b[8..12].copy_from_slice(&old.to_le_bytes());
+        std::fs::write(&p, &b).unwrap();
+        let e = Index::open(d.path()).err().unwrap();
+        assert!(
+            matches!(
+                e,
+                Error::Version {
+                    found,
+                    expected: backtrail_index::FORMAT_VERSION,
+                    ..
+                } if found == old
+            ),
+            "{e}"
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!(
+                "has format version {old}, this build reads version 4"
+            )),
+            "{text}"
+        );
+        says_what_to_do(&e);
+    }
     // The catalogue too.
     let (d, _) = dataset(50);
     let c = index_dir(d.path()).join(CATALOG_FILE);

@@ -149,16 +149,20 @@ impl Index {
                 }
                 None => (0..seg.issuance_count()? as u32).collect(),
             };
-            for i in idxs {
-                let r = seg.issuance(i)?;
+            for r in seg.issuances(&idxs)? {
                 if need_key && r.issued_key == NONE {
                     continue;
                 }
                 let t = (r.time != NO_TIME).then_some(r.time);
+                // Account and region are only looked up when filtered on.
+                let str_if = |sid, wanted: bool| match wanted {
+                    true => seg.opt_str(sid),
+                    false => Ok(None),
+                };
                 if !f.accepts_parts(
                     t,
-                    seg.opt_str(r.account)?.as_deref(),
-                    seg.opt_str(r.region)?.as_deref(),
+                    str_if(r.account, f.account.is_some())?.as_deref(),
+                    str_if(r.region, f.region.is_some())?.as_deref(),
                 ) {
                     continue;
                 }

@@ -185,9 +185,9 @@ impl Index {
     fn issuances_by(&self, kind: u32, s: &str) -> Result<Vec<IssRef>> {
         let mut out = Vec::new();
         for (si, seg) in self.segments.iter().enumerate() {
-            for i in self.postings_of(seg, kind, s)? {
-                let r = seg.issuance(i)?;
-                out.push(((si, r.ord), i, r));
+            let idxs = self.postings_of(seg, kind, s)?;
+            for (i, r) in idxs.iter().zip(seg.issuances(&idxs)?) {
+                out.push(((si, r.ord), *i, r));
             }
         }
         Ok(out)
