@@ -54,7 +54,8 @@ mod dataset;
 mod error;
 mod format;
 mod index;
-mod issuance;
+/// The `ISSUANCE` section's record codec (public for the fuzz target).
+pub mod issuance;
 mod layout;
 pub mod matching;
 pub mod page_header;
