@@ -29,6 +29,7 @@ bench *ARGS:
 bench-quick:
     cargo run --release -p backtrail-bench -- --sizes 1000000
 
-# Coverage-guided fuzzing on stable (targets: decode, gunzip, model_parsers).
+# Coverage-guided fuzzing on stable (targets: decode, gunzip, model_parsers,
+# index_page_header, index_issuance).
 fuzz target="decode" secs="60":
     bash fuzz/run.sh {{target}} {{secs}}
