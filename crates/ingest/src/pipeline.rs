@@ -17,9 +17,12 @@
 //!   the rows. Results of a group are sent when it is full
 //!   (and at the end).
 //! * The first file with a given content (sha256) claims it; later copies
-//!   (and contents an earlier run stored) are only counted, no rows built.
-//!   A copy reaching the coordinator before its claimer waits for it, so a
-//!   commit never lists a copy without the rows it duplicates.
+//!   (and contents an earlier run stored) are not decoded at all: a copy
+//!   has its claimer's shape and record count, which the coordinator
+//!   fills in. A copy reaching the coordinator before its claimer waits
+//!   for it, so a commit never lists a copy without the rows it
+//!   duplicates. (Contents an earlier run quarantined are decoded again,
+//!   count only, to state the reason.)
 //!
 //! The channel holds at most `threads × queue_per_thread` decoded files, so
 //! memory stays bounded whatever the archive size: in flight are the
@@ -215,8 +218,8 @@ struct FileResult {
     mtime_ns: Option<u64>,
     sha256: Option<String>,
     outcome: Outcome,
-    /// Decoded by [`Decoder::count`] (no rows) because another file with
-    /// the same bytes was claimed first: it can only be a duplicate.
+    /// Not decoded for rows because another file with the same bytes was
+    /// claimed first: it can only be a duplicate.
     counted: bool,
 }
 
@@ -226,8 +229,42 @@ struct Shared<'a> {
     known: &'a HashMap<String, (u64, Option<u64>)>,
     /// sha256 of contents an earlier run stored (or quarantined).
     prior: &'a HashMap<String, String>,
+    /// What an earlier run read from each content it stored.
+    prior_info: &'a HashMap<String, CopyInfo>,
     /// sha256 of contents a worker of this run decodes with rows.
     claimed: Mutex<HashSet<String>>,
+}
+
+/// What a file with a given content held: all a byte-identical copy needs.
+#[derive(Debug, Clone, Copy)]
+struct CopyInfo {
+    kind: Kind,
+    gzip: bool,
+    records: usize,
+}
+
+impl CopyInfo {
+    fn of(d: &Decoded) -> Self {
+        Self {
+            kind: d.kind,
+            gzip: d.gzip,
+            records: d.records(),
+        }
+    }
+
+    /// A copy's outcome: the claimer's shape and count, no rows (and no
+    /// JSON size, which nothing after the worker reads).
+    fn decoded(self) -> Decoded {
+        Decoded {
+            kind: self.kind,
+            gzip: self.gzip,
+            json_bytes: 0,
+            pieces: Vec::new(),
+            keys: Vec::new(),
+            count: self.records,
+            arrow_bytes: 0,
+        }
+    }
 }
 
 impl Shared<'_> {
@@ -247,6 +284,9 @@ impl Shared<'_> {
 enum Outcome {
     Skipped,
     Decoded(Decoded),
+    /// The same bytes as the file that claimed the content (this run's or
+    /// an earlier run's): not decoded.
+    Copy,
     Failed(FileError),
 }
 
@@ -281,10 +321,15 @@ impl Worker {
             // A duplicate (this run or an earlier one): same outcome,
             // no rows.
             r.counted = true;
-            r.outcome = match self.dec.count(&mut self.raw, &r.path) {
-                Ok(d) => Outcome::Decoded(d),
-                Err(e) => Outcome::Failed(e),
-            };
+            if shared.prior.contains_key(sha) && !shared.prior_info.contains_key(sha) {
+                // Quarantined by an earlier run: decoded again for the reason.
+                r.outcome = match self.dec.count(&mut self.raw, &r.path) {
+                    Ok(d) => Outcome::Decoded(d),
+                    Err(e) => Outcome::Failed(e),
+                };
+            } else {
+                r.outcome = Outcome::Copy;
+            }
             self.trim();
             return Some(r);
         }
@@ -400,6 +445,12 @@ struct Run<'a> {
     shas: HashMap<String, String>,
     /// The same for earlier runs (read-only, shared with the workers).
     prior: &'a HashMap<String, String>,
+    /// sha256 → what the first file with that content held, this run.
+    copies: HashMap<String, CopyInfo>,
+    /// sha256 → why the first file with that content failed, this run.
+    failed: HashMap<String, FileError>,
+    /// The same for contents earlier runs stored.
+    prior_info: &'a HashMap<String, CopyInfo>,
     writer: PartitionWriter,
     seen: Seen,
     pending_files: Vec<FileEntry>,
@@ -409,7 +460,7 @@ struct Run<'a> {
     /// Days that received rows.
     partitions: HashSet<i32>,
     summary: Summary,
-    /// Counted-only files waiting for the file that claimed their content
+    /// Copies waiting for the file that claimed their content
     /// (by sha256), so that a duplicate is never committed before the rows
     /// it duplicates.
     waiting: HashMap<String, Vec<FileResult>>,
@@ -465,43 +516,62 @@ impl Run<'_> {
         self.shas.get(sha).or_else(|| self.prior.get(sha))
     }
 
-    fn handle(&mut self, r: FileResult) -> Result<(), Error> {
+    /// What the first file with content `sha` held (this run or before).
+    fn copy_info(&self, sha: &str) -> Option<CopyInfo> {
+        self.copies
+            .get(sha)
+            .or_else(|| self.prior_info.get(sha))
+            .copied()
+    }
+
+    fn handle(&mut self, mut r: FileResult) -> Result<(), Error> {
         let sha = r.sha256.clone();
-        if r.counted
-            && let Outcome::Decoded(_) = r.outcome
-            && let Some(s) = &sha
-            && self.first_of(s).is_none()
-        {
-            // The claimer is not handled yet.
-            self.waiting.entry(s.clone()).or_default().push(r);
-            return Ok(());
+        if let (Outcome::Copy, Some(s)) = (&r.outcome, &sha) {
+            match self.copy_outcome(s) {
+                Some(o) => r.outcome = o,
+                None => {
+                    // The claimer is not handled yet.
+                    self.waiting.entry(s.clone()).or_default().push(r);
+                    return Ok(());
+                }
+            }
         }
-        let failure = match &r.outcome {
-            Outcome::Failed(e) => Some(e.clone()),
-            _ => None,
-        };
+        if let (Outcome::Failed(e), Some(s)) = (&r.outcome, &sha) {
+            self.failed.insert(s.clone(), e.clone());
+        }
         self.handle_now(r)?;
         if let Some(s) = sha
             && let Some(list) = self.waiting.remove(&s)
         {
             for mut w in list {
-                if let Some(e) = &failure
-                    && self.first_of(&s).is_none()
-                {
-                    // Same bytes as a file that failed to decode (which a
-                    // count-only pass cannot tell apart): same verdict.
-                    w.outcome = Outcome::Failed(e.clone());
-                }
+                w.outcome = self.copy_outcome(&s).ok_or_else(|| {
+                    Error::Internal(format!("{}: a copy of a file not decoded", w.path))
+                })?;
                 self.handle_now(w)?;
             }
         }
         Ok(())
     }
 
+    /// A copy's outcome once the file it copies is handled: that file's
+    /// shape and count, or its failure (same bytes, same verdict).
+    fn copy_outcome(&self, sha: &str) -> Option<Outcome> {
+        match self.copy_info(sha) {
+            Some(info) => Some(Outcome::Decoded(info.decoded())),
+            None => self.failed.get(sha).cloned().map(Outcome::Failed),
+        }
+    }
+
     fn handle_now(&mut self, r: FileResult) -> Result<(), Error> {
         let mut events = 0;
         match r.outcome {
             Outcome::Skipped => self.summary.skipped_files += 1,
+            Outcome::Copy => {
+                return Err(Error::Internal(format!(
+                    "{}: a copy handled before the file it copies",
+                    r.path
+                )));
+            }
             Outcome::Failed(ref e) => {
                 let reason = format!("{}: {e}", r.path);
                 let mut ent = self.entry(&r, Status::Quarantined);
@@ -535,9 +605,11 @@ impl Run<'_> {
                 } else if d.kind == Kind::Digest {
                     ent.status = Status::Digest;
                     self.summary.digests += 1;
+                    self.copies.insert(sha.clone(), CopyInfo::of(d));
                     self.shas.insert(sha, r.path.clone());
                 } else {
                     self.store(d, &mut ent)?;
+                    self.copies.insert(sha.clone(), CopyInfo::of(d));
                     self.shas.insert(sha, r.path.clone());
                 }
                 self.summary.events_read += ent.events_read;
@@ -711,6 +783,7 @@ pub fn ingest(
 
     let mut known: HashMap<String, (u64, Option<u64>)> = HashMap::new();
     let mut prior = HashMap::new();
+    let mut prior_info = HashMap::new();
     for f in &manifest.files {
         let content_known = matches!(
             f.status,
@@ -723,6 +796,15 @@ pub fn ingest(
             known.insert(f.path.clone(), (f.size, f.mtime_ns));
             if let Some(s) = &f.sha256 {
                 prior.entry(s.clone()).or_insert_with(|| f.path.clone());
+                if let (Some(kind), Some(gzip)) = (f.kind, f.gzip)
+                    && f.status != Status::Quarantined
+                {
+                    prior_info.entry(s.clone()).or_insert(CopyInfo {
+                        kind,
+                        gzip,
+                        records: f.events_read as usize,
+                    });
+                }
             }
         } else {
             known.remove(&f.path);
@@ -732,6 +814,7 @@ pub fn ingest(
     let shared = Shared {
         known: &known,
         prior: &prior,
+        prior_info: &prior_info,
         claimed: Mutex::new(HashSet::new()),
     };
     let threads = cfg.threads();
@@ -745,6 +828,9 @@ pub fn ingest(
         manifest,
         shas: HashMap::new(),
         prior: &prior,
+        copies: HashMap::new(),
+        failed: HashMap::new(),
+        prior_info: &prior_info,
         seen: Seen::new(cfg.resident_days()),
         pending_files: Vec::new(),
         files_since_commit: 0,

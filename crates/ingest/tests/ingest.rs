@@ -371,8 +371,9 @@ fn progress_commits_and_memory_cap() {
 #[test]
 fn copies_are_counted_never_committed_before_their_original() {
     // Workers build rows for the first file of each content only; copies
-    // are counted and wait for it, so an abort at any file never leaves a
-    // copy committed (its content then skipped) without the rows.
+    // are not decoded and wait for it (taking its count, or its failure),
+    // so an abort at any file never leaves a copy committed (its content
+    // then skipped) without the rows.
     let tmp = tempfile::tempdir().unwrap();
     let mut all = Vec::new();
     for f in 0..6 {
