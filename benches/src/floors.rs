@@ -33,6 +33,24 @@ pub fn log_files(archive: &Path) -> Result<Vec<PathBuf>> {
     Ok(v)
 }
 
+/// The first of `files` with each content: an archive's org trail and
+/// account trails deliver byte-identical copies, which ingest recognises by
+/// their SHA-256 and does not decode again.
+pub fn distinct_contents(files: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+        let mut h = DefaultHasher::new();
+        bytes.hash(&mut h);
+        if seen.insert((bytes.len(), h.finish())) {
+            out.push(f.clone());
+        }
+    }
+    Ok(out)
+}
+
 fn pool(threads: usize) -> Result<rayon::ThreadPool> {
     Ok(rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
