@@ -7,12 +7,17 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use arrow_array::cast::AsArray;
+use arrow_array::types::Int32Type;
 use arrow_array::types::TimestampMicrosecondType;
-use arrow_array::{Array, BooleanArray, ListArray, PrimitiveArray, RecordBatch, StringArray};
-use arrow_schema::DataType;
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, DictionaryArray, ListArray, PrimitiveArray, RecordBatch,
+    StringArray,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use backtrail_model::schema::col;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -165,6 +170,79 @@ pub fn reader(
     selection: Option<RowSelection>,
     batch_size: usize,
 ) -> Result<ParquetRecordBatchReader> {
+    open(path, columns, selection, batch_size, false)
+}
+
+/// Opens `path` for reading all rows of `columns`, as [`reader`] does, except
+/// that each string column whose chunks carry a dictionary page comes as
+/// `Dictionary(Int32, Utf8)` (read with [`StrCol`]): a reader of many rows
+/// then handles each distinct value once per dictionary instead of once a
+/// row, and parquet copies keys instead of strings. (A chunk that fell back
+/// to plain pages still reads as a dictionary, which parquet builds.)
+pub fn dict_reader(
+    path: &Path,
+    columns: &[&str],
+    batch_size: usize,
+) -> Result<ParquetRecordBatchReader> {
+    open(path, columns, None, batch_size, true)
+}
+
+/// The model schema's `Utf8` columns among `columns` whose chunks in `meta`
+/// have a dictionary page, as a schema hint reading them as dictionaries
+/// (`None` when there is none).
+fn dict_schema(meta: &ArrowReaderMetadata, columns: &[&str]) -> Option<SchemaRef> {
+    let model = backtrail_model::event_schema();
+    let pq = meta.metadata();
+    let dict: Vec<&str> = columns
+        .iter()
+        .copied()
+        .filter(|c| {
+            model
+                .field_with_name(c)
+                .is_ok_and(|f| f.data_type() == &DataType::Utf8)
+        })
+        .filter(|c| {
+            let leaves = leaf_indices(&[c]);
+            let [leaf] = leaves[..] else { return false };
+            leaf < pq.file_metadata().schema_descr().num_columns()
+                && pq
+                    .row_groups()
+                    .iter()
+                    .any(|rg| rg.column(leaf).dictionary_page_offset().is_some())
+        })
+        .collect();
+    if dict.is_empty() {
+        return None;
+    }
+    let schema = meta.schema();
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let f = f.as_ref().clone();
+            if dict.contains(&f.name().as_str()) && f.data_type() == &DataType::Utf8 {
+                f.with_data_type(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(DataType::Utf8),
+                ))
+            } else {
+                f
+            }
+        })
+        .collect();
+    Some(Arc::new(Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    )))
+}
+
+fn open(
+    path: &Path,
+    columns: &[&str],
+    selection: Option<RowSelection>,
+    batch_size: usize,
+    dictionaries: bool,
+) -> Result<ParquetRecordBatchReader> {
     let file = File::open(path).map_err(io(path))?;
     let pq = |source| Error::Parquet {
         path: path.to_owned(),
@@ -179,7 +257,11 @@ pub fn reader(
     } else {
         ArrowReaderOptions::new()
     };
-    let meta = ArrowReaderMetadata::load(&file, opts).map_err(pq)?;
+    let mut meta = ArrowReaderMetadata::load(&file, opts).map_err(pq)?;
+    if dictionaries && let Some(hint) = dict_schema(&meta, columns) {
+        let opts = ArrowReaderOptions::new().with_schema(hint);
+        meta = ArrowReaderMetadata::try_new(meta.metadata().clone(), opts).map_err(pq)?;
+    }
     let schema = meta.schema().clone();
     let mut roots = Vec::with_capacity(columns.len());
     for c in columns {
@@ -193,6 +275,9 @@ pub fn reader(
         let got = schema.field(i).data_type();
         let ok = match (&want, got) {
             (Ok(DataType::List(_)), DataType::List(f)) => f.data_type() == &DataType::Utf8,
+            (Ok(DataType::Utf8), DataType::Dictionary(k, v)) => {
+                dictionaries && **k == DataType::Int32 && **v == DataType::Utf8
+            }
             (Ok(w), g) => w == g,
             (Err(_), _) => false,
         };
@@ -275,6 +360,22 @@ impl<'a> Cols<'a> {
     pub fn str(&self, name: &str) -> Result<&'a StringArray> {
         Ok(self.col(name)?.as_string::<i32>())
     }
+    /// A string column, plain or (from [`dict_reader`]) dictionary-encoded.
+    pub fn str_col(&self, name: &str) -> Result<StrCol<'a>> {
+        let a = self.col(name)?;
+        if let Some(d) = a.as_dictionary_opt::<Int32Type>() {
+            let values = d
+                .values()
+                .as_string_opt::<i32>()
+                .ok_or_else(|| Error::Schema {
+                    path: self.path.to_owned(),
+                    detail: format!("column {name} is not a dictionary of strings"),
+                })?;
+            Ok(StrCol::Dict(d, values))
+        } else {
+            self.str(name).map(StrCol::Plain)
+        }
+    }
     /// A timestamp column.
     pub fn ts(&self, name: &str) -> Result<&'a PrimitiveArray<TimestampMicrosecondType>> {
         Ok(self.col(name)?.as_primitive::<TimestampMicrosecondType>())
@@ -286,6 +387,71 @@ impl<'a> Cols<'a> {
     /// A list-of-strings column.
     pub fn list(&self, name: &str) -> Result<&'a ListArray> {
         Ok(self.col(name)?.as_list::<i32>())
+    }
+}
+
+/// A string column of one batch: plain, or dictionary keys and values.
+#[derive(Clone, Copy)]
+pub enum StrCol<'a> {
+    /// One string a row.
+    Plain(&'a StringArray),
+    /// A key a row into the values.
+    Dict(&'a DictionaryArray<Int32Type>, &'a StringArray),
+}
+
+impl<'a> StrCol<'a> {
+    /// The value at `i`, `None` when null.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        match *self {
+            StrCol::Plain(a) => get_str(a, i),
+            StrCol::Dict(d, v) => {
+                // Keys of a valid dictionary array are in range.
+                d.is_valid(i)
+                    .then(|| get_str(v, d.keys().value(i) as usize))
+                    .flatten()
+            }
+        }
+    }
+}
+
+/// Per-column memo of the ids of dictionary values: lets a reader of many
+/// rows work out what a value maps to once per dictionary entry. Holds the
+/// dictionary it was filled for (so it stays alive and cannot be confused
+/// with a later one at the same address) and starts over on a new one.
+#[derive(Default)]
+pub struct DictMemo {
+    values: Option<ArrayRef>,
+    ids: Vec<u32>,
+}
+
+impl DictMemo {
+    /// "Not computed yet" in the memo.
+    pub const UNSET: u32 = u32::MAX - 1;
+
+    /// The id of row `i` of `col`: [`crate::layout::NONE`] when null,
+    /// otherwise `f` of the value, computed once per dictionary entry
+    /// (`f` must not return [`Self::UNSET`]).
+    #[inline]
+    pub fn id(&mut self, col: StrCol<'_>, i: usize, f: impl FnOnce(Option<&str>) -> u32) -> u32 {
+        match col {
+            StrCol::Plain(a) => f(get_str(a, i)),
+            StrCol::Dict(d, v) => {
+                if d.is_null(i) {
+                    return f(None);
+                }
+                if !matches!(&self.values, Some(have) if Arc::ptr_eq(have, d.values())) {
+                    self.values = Some(d.values().clone());
+                    self.ids.clear();
+                    self.ids.resize(v.len(), Self::UNSET);
+                }
+                let k = d.keys().value(i) as usize;
+                let slot = &mut self.ids[k];
+                if *slot == Self::UNSET {
+                    *slot = f(get_str(v, k));
+                }
+                *slot
+            }
+        }
     }
 }
 

@@ -66,6 +66,7 @@ mod rows;
 mod section;
 mod segment;
 mod segment_write;
+mod strtab;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 

@@ -4,9 +4,8 @@
 //! scans), then the sections written (layout in `layout.rs`, grammar in
 //! `docs/formats/index.md`).
 
-use std::collections::hash_map::Entry;
-
 use arrow_array::Array;
+use arrow_array::cast::AsArray;
 use std::path::Path;
 
 use ahash::{AHashMap, AHashSet};
@@ -15,7 +14,8 @@ use backtrail_model::identity::is_credential_issuing;
 use backtrail_model::schema::col;
 
 use crate::dataset::{
-    BUILD_COLUMNS, Cols, FileFingerprint, get_str, get_ts, partition_dir, reader,
+    BUILD_COLUMNS, Cols, DictMemo, FileFingerprint, StrCol, dict_reader, get_str, get_ts,
+    partition_dir,
 };
 use crate::error::{Error, Result};
 use crate::format::{FileBuilder, SEGMENT_MAGIC, put_i64, put_str, put_u32, put_u64, put_varint};
@@ -24,25 +24,49 @@ use crate::layout::{
 };
 use crate::matching::is_expired_credential_error;
 use crate::matching::resource_key;
+use crate::strtab::StrTable;
 
 const MICROS_PER_MINUTE: i64 = 60_000_000;
 
 #[derive(Default)]
 struct Interner {
-    map: AHashMap<Box<str>, u32>,
-    strs: Vec<Box<str>>,
+    table: StrTable,
 }
 
 impl Interner {
+    #[inline]
     fn id(&mut self, s: Option<&str>) -> u32 {
-        let Some(s) = s else { return NONE };
-        if let Some(&i) = self.map.get(s) {
-            return i;
+        match s {
+            Some(s) => self.table.intern(s).0,
+            None => NONE,
         }
-        let i = self.strs.len() as u32;
-        self.strs.push(s.into());
-        self.map.insert(s.into(), i);
-        i
+    }
+}
+
+/// Resource ARNs as read → id of their [`resource_key`], so each distinct
+/// ARN is parsed (for its partition) and keyed once.
+#[derive(Default)]
+struct Resources {
+    arns: StrTable,
+    /// String id of the key of ARN `i` of `arns`.
+    ids: Vec<u32>,
+}
+
+impl Resources {
+    #[inline]
+    fn id(&mut self, arn: &str, st: &mut Interner, partitions: &mut AHashSet<String>) -> u32 {
+        let (i, new) = self.arns.intern(arn);
+        if !new {
+            return self.ids[i as usize];
+        }
+        if let Some(a) = Arn::parse(arn)
+            && !partitions.contains(a.partition)
+        {
+            partitions.insert(a.partition.to_owned());
+        }
+        let id = st.id(Some(&resource_key(arn)));
+        self.ids.push(id);
+        id
     }
 }
 
@@ -55,6 +79,8 @@ struct KeyAcc {
     first_principal: u32,
     first_type: u32,
     first_ip: u32,
+    /// The ip last added to `ips` (repeats skip the set).
+    last_ip: u32,
     ips: AHashSet<u32>,
 }
 
@@ -67,10 +93,13 @@ fn order_key(t: Option<i64>, ord: u32) -> (i64, u32) {
 struct Acc {
     strings: Interner,
     times: Vec<Option<i64>>,
-    post: [AHashMap<u32, Vec<u32>>; 5],
+    post: [Postings; 5],
     issuance: Vec<Issuance>,
-    keys: AHashMap<u32, KeyAcc>,
+    /// Index in `key_uses` by string id of the key (`NONE`: not seen).
+    key_slot: Vec<u32>,
+    key_uses: Vec<(u32, KeyAcc)>,
     arn_partitions: AHashSet<String>,
+    resources: Resources,
 }
 
 const P_PRINCIPAL: usize = 0;
@@ -78,6 +107,98 @@ const P_KEY: usize = 1;
 const P_IP: usize = 2;
 const P_ROLE: usize = 3;
 const P_RESOURCE: usize = 4;
+
+// Dictionary memos (string ids by dictionary entry), one a string column.
+const M_PRINCIPAL: usize = 0;
+const M_TYPE: usize = 1;
+const M_KEY: usize = 2;
+const M_IP: usize = 3;
+const M_ROLE: usize = 4;
+const M_ISSUED_KEY: usize = 5;
+const M_ISSUED_SESSION: usize = 6;
+const M_TARGET_ROLE: usize = 7;
+const M_ACCOUNT: usize = 8;
+const M_REGION: usize = 9;
+const M_ERROR: usize = 10;
+const M_USER_AGENT: usize = 11;
+const M_SOURCE: usize = 12;
+const M_NAME: usize = 13;
+const M_TARGET_SESSION: usize = 14;
+const M_SOURCE_IDENTITY: usize = 15;
+const M_EXPIRATION_RAW: usize = 16;
+const M_COUNT: usize = 17;
+
+/// An event posting kind while reading: string ids in reading order (so
+/// by ordinal), grouped by string id only when encoding (one counting sort
+/// instead of a growing list per string). Kinds of at most one string an
+/// event keep one id an event (`NONE`: none) and no ordinals.
+#[derive(Default)]
+struct Postings {
+    sids: Vec<u32>,
+    /// Ordinal of each of `sids`; empty for a one-an-event kind.
+    ords: Vec<u32>,
+}
+
+impl Postings {
+    /// The string of the next event (one-an-event kinds only).
+    #[inline]
+    fn push_event(&mut self, sid: u32) {
+        self.sids.push(sid);
+    }
+
+    #[inline]
+    fn push(&mut self, sid: u32, ord: u32) {
+        if sid != NONE {
+            self.sids.push(sid);
+            self.ords.push(ord);
+        }
+    }
+
+    /// The section (see [`write_postings`]), with string ids mapped by
+    /// `remap` (a permutation of `0..remap.len()`); an ordinal repeated
+    /// for one string is kept once.
+    fn encode(self, remap: &[u32]) -> Result<Vec<u8>, String> {
+        let Postings { sids, ords: by } = self;
+        let mut start = vec![0u32; remap.len() + 1];
+        for &sid in &sids {
+            if sid != NONE {
+                start[remap[sid as usize] as usize + 1] += 1;
+            }
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut at = start.clone();
+        let mut ords = vec![0u32; start[remap.len()] as usize];
+        for (n, &sid) in sids.iter().enumerate() {
+            if sid != NONE {
+                let a = &mut at[remap[sid as usize] as usize];
+                ords[*a as usize] = if by.is_empty() { n as u32 } else { by[n] };
+                *a += 1;
+            }
+        }
+        drop((sids, by, at));
+        // Drop repeats (same string, same event), compacting in place.
+        let mut lists = Vec::new();
+        let mut w = 0usize;
+        for sid in 0..remap.len() {
+            let (a, b) = (start[sid] as usize, start[sid + 1] as usize);
+            if a == b {
+                continue;
+            }
+            let from = w;
+            for r in a..b {
+                let o = ords[r];
+                if w == from || ords[w - 1] != o {
+                    ords[w] = o;
+                    w += 1;
+                }
+            }
+            lists.push((sid as u32, from..w));
+        }
+        write_postings(lists.iter().map(|(sid, r)| (*sid, &ords[r.clone()])))
+    }
+}
 
 fn push_posting(map: &mut AHashMap<u32, Vec<u32>>, sid: u32, ord: u32) {
     if sid == NONE {
@@ -98,6 +219,7 @@ pub fn build_segment(
 ) -> Result<Vec<u8>> {
     let dir = partition_dir(dataset, partition);
     let mut acc = Acc::default();
+    let mut memos: [DictMemo; M_COUNT] = Default::default();
     let mut rows_per_file = Vec::with_capacity(files.len());
     let too_large = |detail: &str| Error::TooLarge {
         partition: partition.to_owned(),
@@ -106,13 +228,13 @@ pub fn build_segment(
     for f in files {
         let path = dir.join(&f.name);
         let before = acc.times.len();
-        for batch in reader(&path, BUILD_COLUMNS, None, batch_size)? {
+        for batch in dict_reader(&path, BUILD_COLUMNS, batch_size)? {
             let batch = batch.map_err(|e| Error::Parquet {
                 path: path.clone(),
                 source: e.into(),
             })?;
             let c = Cols::new(&batch, &path);
-            let s = |n: &str| c.str(n);
+            let s = |n: &str| c.str_col(n);
             let (time, src, name, ip, err, acct, region) = (
                 c.ts(col::EVENT_TIME)?,
                 s(col::EVENT_SOURCE)?,
@@ -133,6 +255,14 @@ pub fn build_segment(
                 c.ts(col::EXPIRATION)?,
                 c.list(col::RESOURCE_ARNS)?,
             );
+            let res_vals = res
+                .values()
+                .as_string_opt::<i32>()
+                .ok_or_else(|| Error::Schema {
+                    path: path.clone(),
+                    detail: format!("column {} is not a list of strings", col::RESOURCE_ARNS),
+                })?;
+            let res_offs = res.value_offsets();
             let event_id = s(col::EVENT_ID)?;
             let (ua, mfa, tsess, srcid, expraw) = (
                 s(col::USER_AGENT)?,
@@ -149,38 +279,40 @@ pub fn build_segment(
                 let t = get_ts(time, i);
                 acc.times.push(t);
                 let st = &mut acc.strings;
+                let memo = &mut memos;
                 let (principal, ptype, k, ipid, r) = (
-                    st.id(get_str(pa, i)),
-                    st.id(get_str(pt, i)),
-                    st.id(get_str(key, i)),
-                    st.id(get_str(ip, i)),
-                    st.id(get_str(role, i)),
+                    memo[M_PRINCIPAL].id(pa, i, |v| st.id(v)),
+                    memo[M_TYPE].id(pt, i, |v| st.id(v)),
+                    memo[M_KEY].id(key, i, |v| st.id(v)),
+                    memo[M_IP].id(ip, i, |v| st.id(v)),
+                    memo[M_ROLE].id(role, i, |v| st.id(v)),
                 );
-                push_posting(&mut acc.post[P_PRINCIPAL], principal, ord);
-                push_posting(&mut acc.post[P_KEY], k, ord);
-                push_posting(&mut acc.post[P_IP], ipid, ord);
-                push_posting(&mut acc.post[P_ROLE], r, ord);
+                acc.post[P_PRINCIPAL].push_event(principal);
+                acc.post[P_KEY].push_event(k);
+                acc.post[P_IP].push_event(ipid);
+                acc.post[P_ROLE].push_event(r);
                 if res.is_valid(i) {
-                    let v = res.value(i);
-                    let v = arrow_array::cast::AsArray::as_string::<i32>(&v);
-                    for j in 0..v.len() {
-                        if let Some(arn) = get_str(v, j) {
-                            if let Some(a) = Arn::parse(arn)
-                                && !acc.arn_partitions.contains(a.partition)
-                            {
-                                acc.arn_partitions.insert(a.partition.to_owned());
-                            }
-                            let id = acc.strings.id(Some(&resource_key(arn)));
-                            push_posting(&mut acc.post[P_RESOURCE], id, ord);
+                    // Offsets are non-negative and ascending in a valid list array.
+                    let (a, b) = (res_offs[i].max(0) as usize, res_offs[i + 1].max(0) as usize);
+                    for j in a..b.max(a) {
+                        if let Some(arn) = get_str(res_vals, j) {
+                            let id = acc.resources.id(arn, st, &mut acc.arn_partitions);
+                            acc.post[P_RESOURCE].push(id, ord);
                         }
                     }
                 }
-                let code = get_str(err, i);
+                let code = err.get(i);
                 if k != NONE {
                     let expired = code.is_some_and(is_expired_credential_error);
-                    match acc.keys.entry(k) {
-                        Entry::Vacant(e) => {
-                            e.insert(KeyAcc {
+                    if acc.key_slot.len() <= k as usize {
+                        acc.key_slot.resize(k as usize + 1, NONE);
+                    }
+                    let slot = &mut acc.key_slot[k as usize];
+                    if *slot == NONE {
+                        *slot = acc.key_uses.len() as u32;
+                        acc.key_uses.push((
+                            k,
+                            KeyAcc {
                                 first: order_key(t, ord),
                                 last_time: t.unwrap_or(NO_TIME),
                                 calls: 1,
@@ -189,52 +321,53 @@ pub fn build_segment(
                                 first_principal: principal,
                                 first_type: ptype,
                                 first_ip: ipid,
+                                last_ip: ipid,
                                 ips: (ipid != NONE).then_some(ipid).into_iter().collect(),
-                            });
+                            },
+                        ));
+                    } else {
+                        let u = &mut acc.key_uses[*slot as usize].1;
+                        if order_key(t, ord) < u.first {
+                            u.first = order_key(t, ord);
+                            (u.first_principal, u.first_type, u.first_ip) =
+                                (principal, ptype, ipid);
                         }
-                        Entry::Occupied(mut e) => {
-                            let u = e.get_mut();
-                            if order_key(t, ord) < u.first {
-                                u.first = order_key(t, ord);
-                                (u.first_principal, u.first_type, u.first_ip) =
-                                    (principal, ptype, ipid);
-                            }
-                            u.last_time = u.last_time.max(t.unwrap_or(NO_TIME));
-                            u.calls += 1;
-                            u.errors += u32::from(code.is_some());
-                            u.expired += u32::from(expired);
-                            if ipid != NONE {
-                                u.ips.insert(ipid);
-                            }
+                        u.last_time = u.last_time.max(t.unwrap_or(NO_TIME));
+                        u.calls += 1;
+                        u.errors += u32::from(code.is_some());
+                        u.expired += u32::from(expired);
+                        if ipid != NONE && ipid != u.last_ip {
+                            u.ips.insert(ipid);
+                            u.last_ip = ipid;
                         }
                     }
                 }
-                if let (Some(s), Some(n)) = (get_str(src, i), get_str(name, i))
+                if let (Some(s), Some(n)) = (src.get(i), name.get(i))
                     && is_credential_issuing(s, n)
                 {
-                    let st = &mut acc.strings;
+                    let mut id = |m: usize, col: StrCol<'_>| memo[m].id(col, i, |v| st.id(v));
                     acc.issuance.push(Issuance {
                         ord,
                         time: t.unwrap_or(NO_TIME),
                         expiration: get_ts(exp, i).unwrap_or(NO_TIME),
-                        issued_key: st.id(get_str(ikey, i)),
-                        issued_session: st.id(get_str(isess, i)),
-                        target_role: st.id(get_str(trole, i)),
+                        issued_key: id(M_ISSUED_KEY, ikey),
+                        issued_session: id(M_ISSUED_SESSION, isess),
+                        target_role: id(M_TARGET_ROLE, trole),
                         caller: principal,
                         caller_key: k,
                         caller_type: ptype,
                         caller_role: r,
                         ip: ipid,
-                        account: st.id(get_str(acct, i)),
-                        region: st.id(get_str(region, i)),
-                        error: st.id(code),
-                        user_agent: st.id(get_str(ua, i)),
-                        event_source: st.id(Some(s)),
-                        event_name: st.id(Some(n)),
-                        target_session: st.id(get_str(tsess, i)),
-                        source_identity: st.id(get_str(srcid, i)),
-                        expiration_raw: st.id(get_str(expraw, i)),
-                        event_id: EventId::of(get_str(event_id, i), |e| st.id(Some(e))),
+                        account: id(M_ACCOUNT, acct),
+                        region: id(M_REGION, region),
+                        error: id(M_ERROR, err),
+                        user_agent: id(M_USER_AGENT, ua),
+                        event_source: id(M_SOURCE, src),
+                        event_name: id(M_NAME, name),
+                        target_session: id(M_TARGET_SESSION, tsess),
+                        source_identity: id(M_SOURCE_IDENTITY, srcid),
+                        expiration_raw: id(M_EXPIRATION_RAW, expraw),
+                        event_id: EventId::of(event_id.get(i), |e| st.id(Some(e))),
                         mfa: if mfa.is_valid(i) {
                             1 + u8::from(mfa.value(i))
                         } else {
@@ -256,9 +389,9 @@ fn encode(
     rows: &[u32],
 ) -> Result<Vec<u8>, String> {
     // Sort strings and renumber.
-    let strs = std::mem::take(&mut acc.strings.strs);
+    let strs = std::mem::take(&mut acc.strings.table);
     let mut order: Vec<u32> = (0..strs.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| strs[a as usize].cmp(&strs[b as usize]));
+    order.sort_unstable_by(|&a, &b| strs.get(a).cmp(strs.get(b)));
     let mut remap = vec![0u32; strs.len()];
     for (new, &old) in order.iter().enumerate() {
         remap[old as usize] = new as u32;
@@ -295,7 +428,7 @@ fn encode(
     }
     fb.section(sec::META, meta);
     // STRINGS: front-coded blocks of STRING_BLOCK strings.
-    let sorted: Vec<&[u8]> = order.iter().map(|&i| strs[i as usize].as_bytes()).collect();
+    let sorted: Vec<&[u8]> = order.iter().map(|&i| strs.get(i).as_bytes()).collect();
     fb.section(sec::STRINGS, encode_strings(&sorted)?);
     // TIMES: exact [earliest, latest] time of each block of TIME_BLOCK
     // events (i64::MAX, i64::MIN when the block has no timed event).
@@ -321,11 +454,8 @@ fn encode(
     .into_iter()
     .enumerate()
     {
-        let map = std::mem::take(&mut acc.post[i]);
-        fb.section(
-            kind,
-            postings(map.into_iter().map(|(k, v)| (m(k), v)).collect())?,
-        );
+        let p = std::mem::take(&mut acc.post[i]);
+        fb.section(kind, p.encode(&remap)?);
     }
     // ISSUANCE and its postings.
     let mut iss = Vec::with_capacity(acc.issuance.len());
@@ -377,7 +507,7 @@ fn encode(
         postings(by_target.into_iter().collect())?,
     );
     // KEYUSE
-    let mut keys: Vec<(u32, KeyAcc)> = acc.keys.into_iter().map(|(k, v)| (m(k), v)).collect();
+    let mut keys: Vec<(u32, KeyAcc)> = acc.key_uses.into_iter().map(|(k, v)| (m(k), v)).collect();
     keys.sort_unstable_by_key(|(k, _)| *k);
     let mut dir = Vec::with_capacity(4 + keys.len() * 8);
     let mut data = Vec::new();
@@ -452,11 +582,18 @@ fn encode_strings(sorted: &[&[u8]]) -> Result<Vec<u8>, String> {
 /// first ordinal and then the deltas, as varints.
 fn postings(mut lists: Vec<(u32, Vec<u32>)>) -> Result<Vec<u8>, String> {
     lists.sort_unstable_by_key(|(k, _)| *k);
+    write_postings(lists.iter().map(|(sid, l)| (*sid, &l[..])))
+}
+
+/// [`postings`] of lists already sorted by sid.
+fn write_postings<'a>(
+    lists: impl ExactSizeIterator<Item = (u32, &'a [u32])>,
+) -> Result<Vec<u8>, String> {
     let mut dir = Vec::with_capacity(4 + lists.len() * crate::layout::POSTING_ENTRY);
     let mut data = Vec::new();
     put_u32(&mut dir, lists.len() as u32);
-    for (sid, list) in &lists {
-        put_u32(&mut dir, *sid);
+    for (sid, list) in lists {
+        put_u32(&mut dir, sid);
         if let [only] = list[..]
             && only & INLINE == 0
         {
@@ -477,4 +614,97 @@ fn postings(mut lists: Vec<(u32, Vec<u32>)>) -> Result<Vec<u8>, String> {
     }
     dir.extend_from_slice(&data);
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::list_files;
+    use crate::testkit::{Synth, write_dataset_with};
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::WriterProperties;
+
+    /// (any chunk has a dictionary page, any chunk with one also has
+    /// plain data pages) over the files of `dir`.
+    fn page_kinds(dir: &Path) -> (bool, bool) {
+        use parquet::basic::{Encoding, PageType};
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let (mut dict, mut mixed) = (false, false);
+        for f in std::fs::read_dir(dir).unwrap() {
+            let r =
+                SerializedFileReader::new(std::fs::File::open(f.unwrap().path()).unwrap()).unwrap();
+            for g in 0..r.num_row_groups() {
+                let rg = r.get_row_group(g).unwrap();
+                for c in 0..rg.num_columns() {
+                    let pages: Vec<_> = rg
+                        .get_column_page_reader(c)
+                        .unwrap()
+                        .map(|p| p.unwrap())
+                        .map(|p| (p.page_type(), p.encoding()))
+                        .collect();
+                    if pages.iter().any(|p| p.0 == PageType::DICTIONARY_PAGE) {
+                        dict = true;
+                        mixed |= pages
+                            .iter()
+                            .any(|p| p.0 != PageType::DICTIONARY_PAGE && p.1 == Encoding::PLAIN);
+                    }
+                }
+            }
+        }
+        (dict, mixed)
+    }
+
+    /// The segment does not depend on how the Parquet strings are encoded
+    /// (plain, dictionary, dictionary falling back to plain pages mid
+    /// chunk) nor on the batch size: string columns read as dictionaries
+    /// give the same bytes as read plain.
+    #[test]
+    fn same_segment_whatever_the_encoding() {
+        let events = Synth::small(3000, 7).generate();
+        let base =
+            || WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
+        let variants = [
+            ("plain", base().set_dictionary_enabled(false).build()),
+            ("dict", base().build()),
+            (
+                "fallback",
+                base()
+                    .set_dictionary_page_size_limit(256)
+                    .set_data_page_row_count_limit(64)
+                    .set_write_batch_size(64)
+                    .build(),
+            ),
+        ];
+        let tmp = tempfile::tempdir().unwrap();
+        let mut want: Option<Vec<(String, Vec<u8>)>> = None;
+        for (name, props) in &variants {
+            let root = tmp.path().join(name);
+            let parts = write_dataset_with(&root, &events, 700, props).unwrap();
+            assert!(parts.len() > 1);
+            let kinds = page_kinds(&crate::dataset::partition_dir(&root, &parts[0]));
+            let expect = match *name {
+                "plain" => (false, false),
+                "dict" => (true, false),
+                _ => (true, true),
+            };
+            assert_eq!(kinds, expect, "{name}: (dictionary pages, fallback pages)");
+            for batch in [7, 1000, 65_536] {
+                let got: Vec<(String, Vec<u8>)> = parts
+                    .iter()
+                    .map(|p| {
+                        // Same fingerprints for every variant: only contents differ.
+                        let mut files = list_files(&root, p).unwrap();
+                        for f in &mut files {
+                            (f.size, f.mtime_ns) = (1, 2);
+                        }
+                        (p.clone(), build_segment(&root, p, &files, batch).unwrap())
+                    })
+                    .collect();
+                match &want {
+                    None => want = Some(got),
+                    Some(w) => assert!(w == &got, "{name}, batch {batch}"),
+                }
+            }
+        }
+    }
 }

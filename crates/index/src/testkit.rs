@@ -127,13 +127,24 @@ pub fn write_dataset(
     events: &[TestEvent],
     rows_per_file: usize,
 ) -> std::io::Result<Vec<String>> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .build();
+    write_dataset_with(root, events, rows_per_file, &props)
+}
+
+/// [`write_dataset`] with the given writer properties (to vary encodings:
+/// dictionaries or not, dictionaries falling back to plain pages).
+pub fn write_dataset_with(
+    root: &Path,
+    events: &[TestEvent],
+    rows_per_file: usize,
+    props: &WriterProperties,
+) -> std::io::Result<Vec<String>> {
     let mut parts: std::collections::BTreeMap<String, Vec<&TestEvent>> = Default::default();
     for e in events {
         parts.entry(partition_of(e.event_time)).or_default().push(e);
     }
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .build();
     for (p, evs) in &parts {
         let dir = partition_dir(root, p);
         std::fs::create_dir_all(&dir)?;
