@@ -388,6 +388,18 @@ impl<'a> Cols<'a> {
     pub fn list(&self, name: &str) -> Result<&'a ListArray> {
         Ok(self.col(name)?.as_list::<i32>())
     }
+    /// A list-of-strings column with its string values.
+    pub fn str_list(&self, name: &str) -> Result<(&'a ListArray, &'a StringArray)> {
+        let l = self.list(name)?;
+        let vals = l
+            .values()
+            .as_string_opt::<i32>()
+            .ok_or_else(|| Error::Schema {
+                path: self.path.to_owned(),
+                detail: format!("column {name} is not a list of strings"),
+            })?;
+        Ok((l, vals))
+    }
 }
 
 /// A string column of one batch: plain, or dictionary keys and values.
@@ -524,14 +536,7 @@ impl<'a> RowView<'a> {
         let s = |n: &str| if has(n) { c.str(n).map(Some) } else { Ok(None) };
         let t = |n: &str| if has(n) { c.ts(n).map(Some) } else { Ok(None) };
         let res = if has(col::RESOURCE_ARNS) {
-            let l = c.list(col::RESOURCE_ARNS)?;
-            let vals = l
-                .values()
-                .as_string_opt::<i32>()
-                .ok_or_else(|| Error::Schema {
-                    path: path.to_owned(),
-                    detail: format!("column {} is not a list of strings", col::RESOURCE_ARNS),
-                })?;
+            let (l, vals) = c.str_list(col::RESOURCE_ARNS)?;
             Some((l.value_offsets(), vals, l))
         } else {
             None

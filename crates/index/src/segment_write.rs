@@ -5,7 +5,6 @@
 //! `docs/formats/index.md`).
 
 use arrow_array::Array;
-use arrow_array::cast::AsArray;
 use std::path::Path;
 
 use ahash::{AHashMap, AHashSet};
@@ -253,15 +252,9 @@ pub fn build_segment(
                 s(col::ISSUED_KEY)?,
                 s(col::ISSUED_SESSION_ARN)?,
                 c.ts(col::EXPIRATION)?,
-                c.list(col::RESOURCE_ARNS)?,
+                c.str_list(col::RESOURCE_ARNS)?,
             );
-            let res_vals = res
-                .values()
-                .as_string_opt::<i32>()
-                .ok_or_else(|| Error::Schema {
-                    path: path.clone(),
-                    detail: format!("column {} is not a list of strings", col::RESOURCE_ARNS),
-                })?;
+            let (res, res_vals) = res;
             let res_offs = res.value_offsets();
             let event_id = s(col::EVENT_ID)?;
             let (ua, mfa, tsess, srcid, expraw) = (
