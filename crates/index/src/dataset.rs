@@ -364,13 +364,7 @@ impl<'a> Cols<'a> {
     pub fn str_col(&self, name: &str) -> Result<StrCol<'a>> {
         let a = self.col(name)?;
         if let Some(d) = a.as_dictionary_opt::<Int32Type>() {
-            let values = d
-                .values()
-                .as_string_opt::<i32>()
-                .ok_or_else(|| Error::Schema {
-                    path: self.path.to_owned(),
-                    detail: format!("column {name} is not a dictionary of strings"),
-                })?;
+            let values = self.strings(d.values(), name, "a dictionary of strings")?;
             Ok(StrCol::Dict(d, values))
         } else {
             self.str(name).map(StrCol::Plain)
@@ -391,14 +385,14 @@ impl<'a> Cols<'a> {
     /// A list-of-strings column with its string values.
     pub fn str_list(&self, name: &str) -> Result<(&'a ListArray, &'a StringArray)> {
         let l = self.list(name)?;
-        let vals = l
-            .values()
-            .as_string_opt::<i32>()
-            .ok_or_else(|| Error::Schema {
-                path: self.path.to_owned(),
-                detail: format!("column {name} is not a list of strings"),
-            })?;
-        Ok((l, vals))
+        Ok((l, self.strings(l.values(), name, "a list of strings")?))
+    }
+    /// `values` (inside column `name`, which should be `what`) as strings.
+    fn strings(&self, values: &'a ArrayRef, name: &str, what: &str) -> Result<&'a StringArray> {
+        values.as_string_opt::<i32>().ok_or_else(|| Error::Schema {
+            path: self.path.to_owned(),
+            detail: format!("column {name} is not {what}"),
+        })
     }
 }
 
