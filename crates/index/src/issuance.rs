@@ -223,50 +223,41 @@ impl Issuance {
         }
     }
 
+    /// The string-id fields in [`FIELDS`] order: the one list both
+    /// [`Issuance::sids`] and [`Issuance::set_sids`] go through.
+    fn sid_fields(&mut self) -> [&mut u32; SIDS] {
+        [
+            &mut self.issued_key,
+            &mut self.issued_session,
+            &mut self.target_session,
+            &mut self.target_role,
+            &mut self.caller,
+            &mut self.ip,
+            &mut self.user_agent,
+            &mut self.expiration_raw,
+            &mut self.caller_type,
+            &mut self.event_name,
+            &mut self.caller_key,
+            &mut self.event_source,
+            &mut self.account,
+            &mut self.region,
+            &mut self.caller_role,
+            &mut self.error,
+            &mut self.source_identity,
+        ]
+    }
+
     /// The string-id fields in [`FIELDS`] order.
     fn sids(&self) -> [u32; SIDS] {
-        [
-            self.issued_key,
-            self.issued_session,
-            self.target_session,
-            self.target_role,
-            self.caller,
-            self.ip,
-            self.user_agent,
-            self.expiration_raw,
-            self.caller_type,
-            self.event_name,
-            self.caller_key,
-            self.event_source,
-            self.account,
-            self.region,
-            self.caller_role,
-            self.error,
-            self.source_identity,
-        ]
+        let mut copy = *self;
+        copy.sid_fields().map(|f| *f)
     }
 
     /// Sets the string-id fields from [`FIELDS`] order.
     fn set_sids(&mut self, s: [u32; SIDS]) {
-        [
-            self.issued_key,
-            self.issued_session,
-            self.target_session,
-            self.target_role,
-            self.caller,
-            self.ip,
-            self.user_agent,
-            self.expiration_raw,
-            self.caller_type,
-            self.event_name,
-            self.caller_key,
-            self.event_source,
-            self.account,
-            self.region,
-            self.caller_role,
-            self.error,
-            self.source_identity,
-        ] = s;
+        for (f, v) in self.sid_fields().into_iter().zip(s) {
+            *f = v;
+        }
     }
 
     /// Appends this record coded against `prev` (the previous record of
