@@ -441,16 +441,15 @@ struct Run<'a> {
     progress: &'a dyn Progress,
     run_id: String,
     manifest: Manifest,
-    /// sha256 → path of every file ingested (or digest) by this run.
-    shas: HashMap<String, String>,
-    /// The same for earlier runs (read-only, shared with the workers).
+    /// sha256 → path of every file ingested (or digest) by this run, and
+    /// what it held (all a copy of it needs).
+    shas: HashMap<String, (String, CopyInfo)>,
+    /// sha256 → path for earlier runs (read-only, shared with the workers).
     prior: &'a HashMap<String, String>,
-    /// sha256 → what the first file with that content held, this run.
-    copies: HashMap<String, CopyInfo>,
+    /// sha256 → what an earlier run's file with that content held.
+    prior_info: &'a HashMap<String, CopyInfo>,
     /// sha256 → why the first file with that content failed, this run.
     failed: HashMap<String, FileError>,
-    /// The same for contents earlier runs stored.
-    prior_info: &'a HashMap<String, CopyInfo>,
     writer: PartitionWriter,
     seen: Seen,
     pending_files: Vec<FileEntry>,
@@ -513,13 +512,17 @@ impl Run<'_> {
 
     /// The first path stored with content `sha` (this run or before).
     fn first_of(&self, sha: &str) -> Option<&String> {
-        self.shas.get(sha).or_else(|| self.prior.get(sha))
+        self.shas
+            .get(sha)
+            .map(|(path, _)| path)
+            .or_else(|| self.prior.get(sha))
     }
 
     /// What the first file with content `sha` held (this run or before).
     fn copy_info(&self, sha: &str) -> Option<CopyInfo> {
-        self.copies
+        self.shas
             .get(sha)
+            .map(|(_, info)| info)
             .or_else(|| self.prior_info.get(sha))
             .copied()
     }
@@ -602,15 +605,14 @@ impl Run<'_> {
                         ent.status = Status::DuplicateFile;
                         self.summary.duplicate_files += 1;
                     }
-                } else if d.kind == Kind::Digest {
-                    ent.status = Status::Digest;
-                    self.summary.digests += 1;
-                    self.copies.insert(sha.clone(), CopyInfo::of(d));
-                    self.shas.insert(sha, r.path.clone());
                 } else {
-                    self.store(d, &mut ent)?;
-                    self.copies.insert(sha.clone(), CopyInfo::of(d));
-                    self.shas.insert(sha, r.path.clone());
+                    if d.kind == Kind::Digest {
+                        ent.status = Status::Digest;
+                        self.summary.digests += 1;
+                    } else {
+                        self.store(d, &mut ent)?;
+                    }
+                    self.shas.insert(sha, (r.path.clone(), CopyInfo::of(d)));
                 }
                 self.summary.events_read += ent.events_read;
                 self.pending_files.push(ent);
@@ -828,9 +830,8 @@ pub fn ingest(
         manifest,
         shas: HashMap::new(),
         prior: &prior,
-        copies: HashMap::new(),
-        failed: HashMap::new(),
         prior_info: &prior_info,
+        failed: HashMap::new(),
         seen: Seen::new(cfg.resident_days()),
         pending_files: Vec::new(),
         files_since_commit: 0,
