@@ -7,7 +7,7 @@
 use arrow_array::Array;
 use std::path::Path;
 
-use ahash::{AHashMap, AHashSet};
+use ahash::AHashSet;
 use backtrail_model::arn::Arn;
 use backtrail_model::identity::is_credential_issuing;
 use backtrail_model::schema::col;
@@ -127,10 +127,11 @@ const M_SOURCE_IDENTITY: usize = 15;
 const M_EXPIRATION_RAW: usize = 16;
 const M_COUNT: usize = 17;
 
-/// An event posting kind while reading: string ids in reading order (so
-/// by ordinal), grouped by string id only when encoding (one counting sort
-/// instead of a growing list per string). Kinds of at most one string an
-/// event keep one id an event (`NONE`: none) and no ordinals.
+/// A posting kind while reading (of events, or of issuance records):
+/// string ids in reading order (so by ordinal), grouped by string id only
+/// when encoding (one counting sort instead of a growing list per string).
+/// Kinds of at most one string an event keep one id an event (`NONE`:
+/// none) and no ordinals.
 #[derive(Default)]
 struct Postings {
     sids: Vec<u32>,
@@ -196,16 +197,6 @@ impl Postings {
             lists.push((sid as u32, from..w));
         }
         write_postings(lists.iter().map(|(sid, r)| (*sid, &ords[r.clone()])))
-    }
-}
-
-fn push_posting(map: &mut AHashMap<u32, Vec<u32>>, sid: u32, ord: u32) {
-    if sid == NONE {
-        return;
-    }
-    let v = map.entry(sid).or_default();
-    if v.last() != Some(&ord) {
-        v.push(ord);
     }
 }
 
@@ -452,10 +443,15 @@ fn encode(
     }
     // ISSUANCE and its postings.
     let mut iss = Vec::with_capacity(acc.issuance.len());
-    let mut by_key: AHashMap<u32, Vec<u32>> = AHashMap::new();
-    let mut by_session: AHashMap<u32, Vec<u32>> = AHashMap::new();
-    let mut by_target: AHashMap<u32, Vec<u32>> = AHashMap::new();
+    let (mut by_key, mut by_session, mut by_target) = (
+        Postings::default(),
+        Postings::default(),
+        Postings::default(),
+    );
     for (n, r) in acc.issuance.iter().enumerate() {
+        by_key.push(r.issued_key, n as u32);
+        by_session.push(r.issued_session, n as u32);
+        by_target.push(r.target_role, n as u32);
         let r = Issuance {
             issued_key: m(r.issued_key),
             issued_session: m(r.issued_session),
@@ -477,9 +473,6 @@ fn encode(
             event_id: r.event_id.map_sid(m),
             ..*r
         };
-        push_posting(&mut by_key, r.issued_key, n as u32);
-        push_posting(&mut by_session, r.issued_session, n as u32);
-        push_posting(&mut by_target, r.target_role, n as u32);
         iss.push(r);
     }
     let base_us = base_min.saturating_mul(MICROS_PER_MINUTE);
@@ -487,18 +480,9 @@ fn encode(
         sec::ISSUANCE,
         crate::issuance::encode_section(&iss, base_us)?,
     );
-    fb.section(
-        sec::POST_ISSUED_KEY,
-        postings(by_key.into_iter().collect())?,
-    );
-    fb.section(
-        sec::POST_ISSUED_SESSION,
-        postings(by_session.into_iter().collect())?,
-    );
-    fb.section(
-        sec::POST_TARGET_ROLE,
-        postings(by_target.into_iter().collect())?,
-    );
+    fb.section(sec::POST_ISSUED_KEY, by_key.encode(&remap)?);
+    fb.section(sec::POST_ISSUED_SESSION, by_session.encode(&remap)?);
+    fb.section(sec::POST_TARGET_ROLE, by_target.encode(&remap)?);
     // KEYUSE
     let mut keys: Vec<(u32, KeyAcc)> = acc.key_uses.into_iter().map(|(k, v)| (m(k), v)).collect();
     keys.sort_unstable_by_key(|(k, _)| *k);
@@ -569,16 +553,10 @@ fn encode_strings(sorted: &[&[u8]]) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// `n:u32 (sid:u32 ref:u32){n} data`, entries sorted by sid. A `ref` with
-/// the top bit set is the list's only ordinal (`ref & 0x7FFF_FFFF`);
+/// `n:u32 (sid:u32 ref:u32){n} data` of lists sorted by sid. A `ref`
+/// with the top bit set is the list's only ordinal (`ref & 0x7FFF_FFFF`);
 /// otherwise it is the offset in `data` of `count:varint` followed by the
 /// first ordinal and then the deltas, as varints.
-fn postings(mut lists: Vec<(u32, Vec<u32>)>) -> Result<Vec<u8>, String> {
-    lists.sort_unstable_by_key(|(k, _)| *k);
-    write_postings(lists.iter().map(|(sid, l)| (*sid, &l[..])))
-}
-
-/// [`postings`] of lists already sorted by sid.
 fn write_postings<'a>(
     lists: impl ExactSizeIterator<Item = (u32, &'a [u32])>,
 ) -> Result<Vec<u8>, String> {
